@@ -34,15 +34,18 @@ const { grep, files } = parseArgs(process.argv.slice(2));
 const started = Date.now();
 process.env.METADATA_SERVER_DETECTION ??= 'none';
 console.log('Starting the Firestore emulator (Datastore mode), the legacy Datastore emulator and memcached...');
-const services = await startLocalServices({ firestore: true, legacy: true, memcached: true });
-process.env[TEST_ENV.firestore] = services.firestoreHost;
-if (services.legacyHost) process.env[TEST_ENV.legacy] = services.legacyHost;
+// Emulators a developer already runs (GCP_LOCKING_TEST_*_HOST) are reused, to save JVM start-ups.
+const given = { firestore: process.env[TEST_ENV.firestore], legacy: process.env[TEST_ENV.legacy] };
+const services = await startLocalServices({ firestore: !given.firestore, legacy: !given.legacy, memcached: true });
+process.env[TEST_ENV.firestore] = given.firestore ?? services.firestoreHost;
+const legacyHost = given.legacy ?? services.legacyHost;
+if (legacyHost) process.env[TEST_ENV.legacy] = legacyHost;
 process.env[TEST_ENV.memcache] = services.memcacheServers;
 // The library's own env var must not leak into clients built for a specific emulator.
 delete process.env.DATASTORE_EMULATOR_HOST;
 console.log(
-  `Services ready in ${Date.now() - started} ms: firestore=${services.firestoreHost} ` +
-    `legacy=${services.legacyHost ?? '(skipped: DATASTORE_EMULATOR_HOST given)'} memcached=${services.memcacheServers}`,
+  `Services ready in ${Date.now() - started} ms: firestore=${process.env[TEST_ENV.firestore]} ` +
+    `legacy=${legacyHost ?? '(skipped: DATASTORE_EMULATOR_HOST given)'} memcached=${services.memcacheServers}`,
 );
 
 const mocha = new Mocha({ timeout: 120_000, reporter: 'spec', ...(grep ? { grep } : {}) });

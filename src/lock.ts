@@ -150,6 +150,11 @@ export class Lock implements AsyncDisposable {
       }
       // Already reported lost: the record lapses by itself; nothing more to tell the caller.
     }
+    // The backend said the record is someone else's: that is how a holder learns of a steal.
+    if (!released && this.#state === 'held') {
+      this.#takenOver = true;
+      this.#lose('another holder took it over (stealAfterMs, or its lease had lapsed)');
+    }
     this.#finish(released);
     span.end({ 'lock.outcome': released ? 'released' : 'not_held' });
     return released;

@@ -1,5 +1,11 @@
 import { Datastore } from '@google-cloud/datastore';
-import { createLocking, LOCK_KINDS, type Locking, type LockingOptions, type LockKind } from '../../src/index.js';
+import {
+  createLocking,
+  LOCK_KINDS,
+  type Locking,
+  type LockingOptions,
+  type LockKind,
+} from '../../src/index.js';
 import { TEST_ENV, TEST_PROJECT } from './env.js';
 
 /**
@@ -35,7 +41,11 @@ export function lockingFor(spec: TargetSpec, extra: LockingOptions = {}): Lockin
     case 'memory':
       return createLocking({ backend: 'memory', ...extra });
     case 'datastore':
-      return createLocking({ datastore: datastoreFor(spec.host!), protocol: spec.protocol, ...extra });
+      return createLocking({
+        datastore: datastoreFor(spec.host!),
+        protocol: spec.protocol,
+        ...extra,
+      });
     case 'memcache':
       return createLocking({ memcacheServers: spec.host!, ...extra });
   }
@@ -67,7 +77,8 @@ export function targets(env: NodeJS.ProcessEnv = process.env): Target[] {
         fenced: true,
         shared: true,
         // Contended transactions are serialised slowly by the Firestore emulator (~2 s lock waits).
-        exclusion: protocol === 'conditional' ? { workers: 8, sections: 50 } : { workers: 4, sections: 10 },
+        exclusion:
+          protocol === 'conditional' ? { workers: 8, sections: 50 } : { workers: 4, sections: 10 },
       });
     }
   }

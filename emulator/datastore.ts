@@ -37,7 +37,8 @@ export function emulatorLauncher(kind: DatastoreEmulatorKind): string {
   const root = findSdkRoot();
   const launcher = root && join(root, 'platform', LAUNCHERS[kind]);
   if (!launcher || !existsSync(launcher)) {
-    const component = kind === 'firestore' ? 'cloud-firestore-emulator' : 'cloud-datastore-emulator';
+    const component =
+      kind === 'firestore' ? 'cloud-firestore-emulator' : 'cloud-datastore-emulator';
     throw new Error(
       `The ${kind === 'firestore' ? 'Firestore' : 'legacy Datastore'} emulator was not found. ` +
         `Install the gcloud SDK and its emulator (\`gcloud components install ${component}\`, or ` +
@@ -76,11 +77,17 @@ export async function startDatastoreEmulator(
 }
 
 /** Waits for `GET /` to answer `Ok`. */
-export async function waitUntilReady(host: string, service: ServiceProcess, timeoutMs: number): Promise<void> {
+export async function waitUntilReady(
+  host: string,
+  service: ServiceProcess,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (service.child.exitCode !== null) {
-      throw new Error(`The emulator exited early (code ${service.child.exitCode}); see ${service.logFile}.`);
+      throw new Error(
+        `The emulator exited early (code ${service.child.exitCode}); see ${service.logFile}.`,
+      );
     }
     try {
       const response = await fetch(`http://${host}/`, { signal: AbortSignal.timeout(1000) });
@@ -90,5 +97,7 @@ export async function waitUntilReady(host: string, service: ServiceProcess, time
     }
     await delay(100);
   }
-  throw new Error(`The emulator at ${host} was not ready within ${timeoutMs} ms; see ${service.logFile}.`);
+  throw new Error(
+    `The emulator at ${host} was not ready within ${timeoutMs} ms; see ${service.logFile}.`,
+  );
 }

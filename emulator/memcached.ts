@@ -40,14 +40,25 @@ export async function startMemcached({ port }: { port?: number } = {}): Promise<
   if (process.getuid?.() === 0) args.push('-u', 'root');
   const service = startGroup(binary, args, join(logDir, 'memcached.log'));
   await waitForPort(chosen, service);
-  return { servers: `127.0.0.1:${chosen}`, port: chosen, process: service, stop: () => service.stop() };
+  return {
+    servers: `127.0.0.1:${chosen}`,
+    port: chosen,
+    process: service,
+    stop: () => service.stop(),
+  };
 }
 
-async function waitForPort(port: number, service: ServiceProcess, timeoutMs = 10_000): Promise<void> {
+async function waitForPort(
+  port: number,
+  service: ServiceProcess,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (service.child.exitCode !== null) {
-      throw new Error(`memcached exited early (code ${service.child.exitCode}); see ${service.logFile}.`);
+      throw new Error(
+        `memcached exited early (code ${service.child.exitCode}); see ${service.logFile}.`,
+      );
     }
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
@@ -60,5 +71,7 @@ async function waitForPort(port: number, service: ServiceProcess, timeoutMs = 10
     if (open) return;
     await delay(50);
   }
-  throw new Error(`memcached on port ${port} did not start within ${timeoutMs} ms; see ${service.logFile}.`);
+  throw new Error(
+    `memcached on port ${port} did not start within ${timeoutMs} ms; see ${service.logFile}.`,
+  );
 }

@@ -10,7 +10,11 @@ export interface LocalServices {
   /** MEMCACHE_SERVERS of the memcached (or the user's own). */
   readonly memcacheServers: string | undefined;
   /** Emulators and memcached started here (not the user's), for fault tests that stop them. */
-  readonly started: { firestore?: RunningEmulator; legacy?: RunningEmulator; memcached?: RunningMemcached };
+  readonly started: {
+    firestore?: RunningEmulator;
+    legacy?: RunningEmulator;
+    memcached?: RunningMemcached;
+  };
   stop(): Promise<void>;
 }
 
@@ -40,10 +44,16 @@ export async function startLocalServices(
     choice.legacy && !useOwnDatastore
       ? startDatastoreEmulator('legacy').then((e) => (started.legacy = e))
       : undefined,
-    choice.memcached && !useOwnMemcache ? startMemcached().then((m) => (started.memcached = m)) : undefined,
+    choice.memcached && !useOwnMemcache
+      ? startMemcached().then((m) => (started.memcached = m))
+      : undefined,
   ]);
   const stop = async (): Promise<void> => {
-    await Promise.all([started.firestore?.stop(), started.legacy?.stop(), started.memcached?.stop()]);
+    await Promise.all([
+      started.firestore?.stop(),
+      started.legacy?.stop(),
+      started.memcached?.stop(),
+    ]);
   };
   const failure = tasks.find((task): task is PromiseRejectedResult => task.status === 'rejected');
   if (failure) {
@@ -51,9 +61,13 @@ export async function startLocalServices(
     throw failure.reason;
   }
   return {
-    firestoreHost: choice.firestore ? (env.DATASTORE_EMULATOR_HOST ?? started.firestore?.host) : undefined,
+    firestoreHost: choice.firestore
+      ? (env.DATASTORE_EMULATOR_HOST ?? started.firestore?.host)
+      : undefined,
     legacyHost: started.legacy?.host,
-    memcacheServers: choice.memcached ? (env.MEMCACHE_SERVERS ?? started.memcached?.servers) : undefined,
+    memcacheServers: choice.memcached
+      ? (env.MEMCACHE_SERVERS ?? started.memcached?.servers)
+      : undefined,
     started,
     stop,
   };

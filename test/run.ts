@@ -33,10 +33,16 @@ function parseArgs(argv: string[]): { grep: string | undefined; files: string[] 
 const { grep, files } = parseArgs(process.argv.slice(2));
 const started = Date.now();
 process.env.METADATA_SERVER_DETECTION ??= 'none';
-console.log('Starting the Firestore emulator (Datastore mode), the legacy Datastore emulator and memcached...');
+console.log(
+  'Starting the Firestore emulator (Datastore mode), the legacy Datastore emulator and memcached...',
+);
 // Emulators a developer already runs (GCP_LOCKING_TEST_*_HOST) are reused, to save JVM start-ups.
 const given = { firestore: process.env[TEST_ENV.firestore], legacy: process.env[TEST_ENV.legacy] };
-const services = await startLocalServices({ firestore: !given.firestore, legacy: !given.legacy, memcached: true });
+const services = await startLocalServices({
+  firestore: !given.firestore,
+  legacy: !given.legacy,
+  memcached: true,
+});
 process.env[TEST_ENV.firestore] = given.firestore ?? services.firestoreHost;
 const legacyHost = given.legacy ?? services.legacyHost;
 if (legacyHost) process.env[TEST_ENV.legacy] = legacyHost;
@@ -49,18 +55,25 @@ console.log(
 );
 
 const mocha = new Mocha({ timeout: 120_000, reporter: 'spec', ...(grep ? { grep } : {}) });
-const chosen = files.length > 0 ? files.map((file) => join(process.cwd(), file)) : specFiles(root).sort();
+const chosen =
+  files.length > 0 ? files.map((file) => join(process.cwd(), file)) : specFiles(root).sort();
 for (const file of chosen) mocha.addFile(file);
 
 let exitCode = 1;
 try {
   await mocha.loadFilesAsync();
-  const stats = await new Promise<{ passes: number; failures: number; pending: number }>((resolve) => {
-    const runner = mocha.run(() => resolve(runner.stats ?? { passes: 0, failures: 1, pending: 0 }));
-  });
+  const stats = await new Promise<{ passes: number; failures: number; pending: number }>(
+    (resolve) => {
+      const runner = mocha.run(() =>
+        resolve(runner.stats ?? { passes: 0, failures: 1, pending: 0 }),
+      );
+    },
+  );
   exitCode = stats.failures > 0 ? 1 : 0;
   await services.stop();
-  console.log(`\nTest files: ${chosen.map((file) => relative(process.cwd(), file)).length}, ${Math.round((Date.now() - started) / 1000)} s in all.`);
+  console.log(
+    `\nTest files: ${chosen.map((file) => relative(process.cwd(), file)).length}, ${Math.round((Date.now() - started) / 1000)} s in all.`,
+  );
   console.log(`${stats.passes} passed, ${stats.failures} failed, ${stats.pending} skipped`);
 } catch (error) {
   console.error(error);

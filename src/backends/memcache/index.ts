@@ -1,6 +1,10 @@
 import type { Client as MemjsClient } from 'memjs';
-import { LockError } from '../../errors.js';
 import type { LockBackend } from '../backend.js';
+import { MemcacheBackend } from './backend.js';
+import { checkInjectedClient, memjsClientFor } from './client.js';
+import { MemcacheWire } from './wire.js';
+
+export { lockClientOptions } from './client.js';
 
 export interface MemcacheBackendOptions {
   client: MemjsClient | undefined;
@@ -9,9 +13,37 @@ export interface MemcacheBackendOptions {
   timeoutMs: number;
 }
 
-/** WEAK locks on memcached: not built yet (see the WEAK issue). */
-export function createMemcacheBackend(_options: MemcacheBackendOptions): Promise<LockBackend> {
-  return Promise.reject(
-    new LockError('WEAK locks are not available yet in this build; use LOCK_KINDS.STRONG.'),
-  );
+/** memcached refuses keys longer than 250 bytes; ours are the prefix and a 64-character hash. */
+const MAX_KEY_BYTES = 250;
+const HASH_LENGTH = 64;
+
+/** A WEAK backend on the given memjs client, or on one built for `servers`. */
+export async function createMemcacheBackend(options: MemcacheBackendOptions): Promise<LockBackend> {
+  const { client, servers, keyPrefix, timeoutMs } = options;
+  if (Buffer.byteLength(keyPrefix, 'utf8') + HASH_LENGTH > MAX_KEY_BYTES) {
+    throw new RangeError(
+      `Option "memcacheKeyPrefix" is too long: memcached keys are at most ${MAX_KEY_BYTES} bytes ` +
+        `and the lock adds ${HASH_LENGTH}, so keep the prefix to ${MAX_KEY_BYTES - HASH_LENGTH} bytes.`,
+    );
+  }
+  if (client) {
+    checkInjectedClient(client);
+    return new MemcacheBackend({
+      wire: new MemcacheWire(client),
+      keyPrefix,
+      servers: describeServers(client, servers),
+    });
+  }
+  const built = await memjsClientFor(servers, timeoutMs);
+  return new MemcacheBackend({
+    wire: new MemcacheWire(built),
+    keyPrefix,
+    servers,
+    closeClient: () => built.close(),
+  });
+}
+
+function describeServers(client: MemjsClient, fallback: string): string {
+  const list = (client.servers ?? []).map((server) => `${server.host}:${server.port}`);
+  return list.length > 0 ? list.join(',') : fallback;
 }

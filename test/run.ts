@@ -56,7 +56,12 @@ console.log(
 
 const mocha = new Mocha({ timeout: 120_000, reporter: 'spec', ...(grep ? { grep } : {}) });
 const chosen =
-  files.length > 0 ? files.map((file) => join(process.cwd(), file)) : specFiles(root).sort();
+  files.length > 0
+    ? files.flatMap((file) => {
+        const path = join(process.cwd(), file);
+        return statSync(path).isDirectory() ? specFiles(path).sort() : [path];
+      })
+    : specFiles(root).sort();
 for (const file of chosen) mocha.addFile(file);
 
 let exitCode = 1;

@@ -16,3 +16,16 @@ export {
 export type { LockEventMap, LockEventName, LockEventListener } from './events.js';
 export type { LockBackend, Lease, AcquireAttempt, AttemptResult } from './backends/backend.js';
 export { MemoryBackend } from './backends/memory.js';
+export {
+  cleanupLocks,
+  DEFAULT_CLEANUP,
+  type CleanupOptions,
+  type CleanupResult,
+} from './cleanup/index.js';
+export {
+  cleanupLocksHandler,
+  type CleanupHandlerOptions,
+  type CleanupRequest,
+  type CleanupResponse,
+} from './cleanup-handler.js';
+export type { OidcCallerOptions, IdTokenVerifier, IdTokenClaims } from './cleanup/oidc.js';

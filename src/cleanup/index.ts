@@ -1,0 +1,2 @@
+export { cleanupLocks } from './sweep.js';
+export { DEFAULT_CLEANUP, type CleanupOptions, type CleanupResult } from './options.js';

@@ -159,13 +159,20 @@ export class ConditionalDatastoreBackend implements LockBackend {
       stored = fromEntityResult((await this.rpc.lookup(key)).found);
     } catch (error) {
       throw new LockBackendError(
-        'Datastore did not answer a lock write, and the record could not be read back to settle it. ' +
-          'Check that Datastore is reachable (DATASTORE_EMULATOR_HOST, credentials, network).',
+        `Datastore did not answer a lock write (${firstLine(original)}), and the record could not ` +
+          'be read back to settle it. Check that Datastore is reachable and configured ' +
+          '(DATASTORE_EMULATOR_HOST, DATASTORE_PROJECT_ID / GOOGLE_CLOUD_PROJECT, credentials, network).',
         { cause: new AggregateError([original, error], 'write and settling read both failed') },
       );
     }
     return stored?.record.token === token ? stored : undefined;
   }
+}
+
+function firstLine(error: unknown): string {
+  return String(error instanceof Error ? error.message : error)
+    .split('\n')[0]!
+    .trim();
 }
 
 function isConflict(error: unknown): boolean {

@@ -46,7 +46,7 @@ export class LocalQueue {
       const onAbort = (): void => {
         drop();
         cleanup();
-        reject(signal?.reason);
+        reject(signal?.reason as Error);
       };
       const timer = Number.isFinite(deadline)
         ? setTimeout(

@@ -134,7 +134,7 @@ export function resolveLocking(options?: LockingOptions): ResolvedLocking {
       'memcacheKeyPrefix',
       DEFAULT_LOCKING.memcacheKeyPrefix,
     ),
-    backend: backend as ResolvedLocking['backend'],
+    backend,
     protocol,
     kindName: checkString(given.kindName, 'kindName', DEFAULT_LOCKING.kindName),
     namespace: checkString(given.namespace, 'namespace', DEFAULT_LOCKING.namespace, true),

@@ -4,7 +4,7 @@ import type { Datastore } from '@google-cloud/datastore';
 import type { Client as MemjsClient } from 'memjs';
 import type { LockBackend } from './backends/backend.js';
 import { MemoryBackend } from './backends/memory.js';
-import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { backoffDelayMs } from './backoff.js';
 import { LockAcquisitionError, LockError } from './errors.js';
 import { LockEvents, type LockEventListener, type LockEventName } from './events.js';
 import { assertIdentifier, lockKeyFor } from './identifier.js';
@@ -29,13 +29,13 @@ export type IdentifierSource<A extends unknown[]> = string | ((...args: A) => st
  * `undefined` without running when the lock is not acquired.
  */
 export interface LockWrapper<A extends unknown[]> {
-  <This, R>(
-    fn: (this: This, ...args: A) => R,
-  ): (this: This, ...args: A) => Promise<Awaited<R> | undefined>;
-  <This, M extends (this: This, ...args: A) => Promise<unknown>>(
-    method: M,
-    context: ClassMethodDecoratorContext<This, M>,
-  ): M;
+  <This, Args extends A, R>(
+    fn: (this: This, ...args: Args) => R,
+  ): (this: This, ...args: Args) => Promise<Awaited<R> | undefined>;
+  <This, Args extends A, R>(
+    method: (this: This, ...args: Args) => Promise<R>,
+    context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Promise<R>>,
+  ): (this: This, ...args: Args) => Promise<R>;
 }
 
 /**
@@ -199,19 +199,21 @@ export class Locking {
   ): LockWrapper<A> {
     if (typeof identifier !== 'function') assertIdentifier(identifier);
     resolveLockOptions(options, this.#config.defaults);
-    const locking = this;
-    const wrap = <This, R>(fn: (this: This, ...args: A) => R) => {
+    const acquire = (id: string): Promise<Lock | null> => this.acquire(id, options);
+    const runHolding = <R>(held: Lock, work: () => R | Promise<R>): Promise<Awaited<R>> =>
+      this.#runHolding(held, work);
+    const wrap = <This, Args extends A, R>(fn: (this: This, ...args: Args) => R) => {
       if (typeof fn !== 'function') {
         throw new TypeError('lock(identifier, options) wraps a function: call it as lock(id)(fn).');
       }
-      return async function locked(this: This, ...args: A): Promise<Awaited<R> | undefined> {
+      return async function locked(this: This, ...args: Args): Promise<Awaited<R> | undefined> {
         const id = typeof identifier === 'function' ? identifier.apply(this, args) : identifier;
-        const held = await locking.acquire(id, options);
+        const held = await acquire(id);
         if (!held) return undefined;
-        return locking.#runHolding(held, () => fn.apply(this, args));
+        return runHolding(held, () => fn.apply(this, args));
       };
     };
-    return wrap as LockWrapper<A>;
+    return wrap;
   }
 
   /** Subscribes to lifecycle events: `acquired`, `contended`, `bailed`, `stolen`, `renewed`, `renewalFailed`, `lost`, `released`, `releaseFailed`. */
@@ -254,7 +256,7 @@ export class Locking {
   async close(): Promise<void> {
     const owned = this.#owned.splice(0);
     this.#backends.clear();
-    await Promise.all(owned.map((backend) => backend.close?.()));
+    await Promise.all(owned.map(async (backend) => backend.close?.()));
   }
 
   async #createBackend(kind: LockKind): Promise<LockBackend> {

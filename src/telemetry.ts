@@ -30,10 +30,16 @@ export function startSpan(name: string, attributes: Attributes): SpanHandle {
     end(more, error) {
       span.setAttributes(more);
       if (error !== undefined) {
-        span.recordException(error instanceof Error ? error : String(error));
-        span.setStatus({ code: otel.SpanStatusCode.ERROR, message: String(error) });
+        span.recordException(error instanceof Error ? error : describeError(error));
+        span.setStatus({ code: otel.SpanStatusCode.ERROR, message: describeError(error) });
       }
       span.end();
     },
   };
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error
+    ? `${error.name}: ${error.message}`
+    : (JSON.stringify(error) ?? 'unknown');
 }

@@ -106,7 +106,7 @@ export function judge(
   const { record } = stored;
   const serverTime = readTimeMs !== null && stored.updateTimeMs !== null;
   const nowMs = serverTime ? readTimeMs : Date.now();
-  const lastWriteMs = serverTime ? stored.updateTimeMs! : record.renewedAtMs;
+  const lastWriteMs = serverTime ? (stored.updateTimeMs ?? 0) : record.renewedAtMs;
   if (nowMs - lastWriteMs >= record.leaseMs) return 'expired';
   if (stealAfterMs !== undefined && nowMs - record.acquiredAtMs >= stealAfterMs) return 'stealable';
   return 'live';

@@ -186,7 +186,11 @@ export class DatastoreRpc {
 
 export function toBigInt(value: unknown): bigint {
   if (value === undefined || value === null) return 0n;
-  return BigInt(String(value as string));
+  if (typeof value === 'bigint' || typeof value === 'number' || typeof value === 'string') {
+    return BigInt(value);
+  }
+  // protobufjs Long
+  return BigInt((value as { toString(): string }).toString());
 }
 
 export function timestampToMs(timestamp: Timestamp | null | undefined): number | null {

@@ -1,0 +1,22 @@
+/**
+ * Imported first by the worker: shifts this process's wall clock (`Date.now`, `new Date()`) by
+ * `skewMs` from the worker config, to play a machine whose clock is off. `performance.now`, which
+ * the library uses only for local durations, and the shared torture clock are left alone.
+ */
+import type { WorkerConfig } from './messages.js';
+
+const config = JSON.parse(process.argv[2] ?? '{}') as Partial<WorkerConfig>;
+const skewMs = config.skewMs ?? 0;
+if (skewMs !== 0) {
+  const realNow = Date.now.bind(Date);
+  const RealDate = Date;
+  Date.now = () => realNow() + skewMs;
+  // `new Date()` with no argument must agree with Date.now (the client may stamp with it).
+  globalThis.Date = new Proxy(RealDate, {
+    construct(target, args: unknown[]) {
+      return args.length === 0
+        ? new target(realNow() + skewMs)
+        : new target(...(args as [string | number | Date]));
+    },
+  }) as DateConstructor;
+}

@@ -1,5 +1,8 @@
 /** WEAK locks: the memjs client (injected or built), and writes whose answer was lost. */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import memjs from 'memjs';
 import sinon from 'sinon';
@@ -164,5 +167,26 @@ describe('WEAK locks: the memjs client', () => {
       client.close();
       await Promise.all([locking.close(), other.close()]);
     }
+  });
+});
+
+describe('WEAK locks: process lifetime', () => {
+  it('a script that took a WEAK lock exits by itself, without close()', async function () {
+    this.timeout(30_000);
+    const script = fileURLToPath(new URL('./exit-by-itself.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      env: { ...process.env, MEMCACHE_SERVERS: sharedMemcache() },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    clearTimeout(timer);
+    expect(output.trim()).to.equal('ran');
+    expect({ code, signal }, 'exited on its own, not killed').to.deep.equal({
+      code: 0,
+      signal: null,
+    });
   });
 });

@@ -4,8 +4,6 @@ import { MemcacheBackend } from './backend.js';
 import { checkInjectedClient, memjsClientFor } from './client.js';
 import { MemcacheWire } from './wire.js';
 
-export { lockClientOptions } from './client.js';
-
 export interface MemcacheBackendOptions {
   client: MemjsClient | undefined;
   servers: string;
@@ -36,7 +34,7 @@ export async function createMemcacheBackend(options: MemcacheBackendOptions): Pr
   }
   const built = await memjsClientFor(servers, timeoutMs);
   return new MemcacheBackend({
-    wire: new MemcacheWire(built),
+    wire: new MemcacheWire(built, true),
     keyPrefix,
     servers,
     closeClient: () => built.close(),

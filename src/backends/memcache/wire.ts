@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { Client as MemjsClient } from 'memjs';
 
 /** Binary-protocol opcodes used by WEAK locks. */
@@ -37,16 +38,31 @@ export interface WireRequest {
  * retry would repeat a write whose answer was lost, which the lock steps settle by reading back.
  */
 export class MemcacheWire {
-  constructor(private readonly client: MemjsClient) {}
+  #inFlight = 0;
+
+  /**
+   * @param idleUnref Let an idle connection not keep the process alive, so a script that took a
+   * WEAK lock exits by itself without `close()`. Only for clients we built: an injected client's
+   * sockets belong to its owner.
+   */
+  constructor(
+    private readonly client: MemjsClient,
+    private readonly idleUnref = false,
+  ) {}
 
   send(request: WireRequest): Promise<WireResponse> {
     return new Promise<WireResponse>((resolve, reject) => {
       this.client.incrSeq();
       const seq = this.client.seq;
       const buffer = encodeRequest(request, seq);
+      this.#begin();
       // memjs calls back from inside its socket handlers: resolving or rejecting never throws,
       // so nothing can escape into the socket's event handler as an uncaught exception.
+      let answered = false;
       const callback = (error: unknown, response?: unknown): void => {
+        if (answered) return;
+        answered = true;
+        this.#end();
         if (error !== null && error !== undefined) reject(asError(error));
         else resolve(decodeResponse(response));
       };
@@ -55,8 +71,24 @@ export class MemcacheWire {
         // `--retries > 0`, so 1 means exactly one attempt whatever the client was built with.
         this.client.perform(request.key, buffer, seq, callback, 1);
       } catch (error) {
-        reject(asError(error));
+        callback(error);
       }
+    });
+  }
+
+  #begin(): void {
+    if (this.#inFlight++ === 0 && this.idleUnref) this.#sockets().forEach((s) => s.ref());
+  }
+
+  #end(): void {
+    if (--this.#inFlight === 0 && this.idleUnref) this.#sockets().forEach((s) => s.unref());
+  }
+
+  /** memjs keeps each server's connection in `_socket` (not in its typings); new ones start ref'd. */
+  #sockets(): Socket[] {
+    return (this.client.servers ?? []).flatMap((server) => {
+      const socket = (server as unknown as { _socket?: Socket })._socket;
+      return socket ? [socket] : [];
     });
   }
 }

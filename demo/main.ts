@@ -47,21 +47,21 @@ async function main(argv: readonly string[]): Promise<number> {
     const datastoreHost = services.firestoreHost!;
     await checkEmulator(datastoreHost);
     console.log(
-      `Services ready: Datastore at ${datastoreHost}` +
+      `Services ready in ${seconds(Date.now() - startedAt)} s: Datastore at ${datastoreHost}` +
         (needsMemcached ? `, memcached at ${services.memcacheServers}` : '') +
         '. Starting the app instances...\n',
     );
-    const rounds = await runDemo(options, {
+    const { namespace, rounds } = await runDemo(options, {
       datastoreHost,
       memcacheServers: services.memcacheServers,
       progress: new ProgressLine(process.stdout),
     });
     console.log(`\n${resultsTable(rounds)}\n`);
     for (const line of verdict(rounds)) console.log(line);
-    console.log(`\nDone in ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`);
+    console.log(`\nDone in ${seconds(Date.now() - startedAt)} s.`);
     if (options.json) {
       const { workers, users, requests } = options;
-      console.log(JSON.stringify({ settings: { workers, users, requests }, rounds }));
+      console.log(JSON.stringify({ settings: { workers, users, requests, namespace }, rounds }));
     }
     return rounds.some((round) => round.error) ? 1 : 0;
   } catch (error) {
@@ -70,6 +70,10 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     await services.stop();
   }
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(1);
 }
 
 // Exit explicitly: idle keep-alive sockets and gRPC timers would hold the process for seconds.

@@ -16,6 +16,10 @@ export class ProgressLine {
     this.#tty = Boolean(out.isTTY);
   }
 
+  note(text: string): void {
+    this.out.write(`${text}\n`);
+  }
+
   start(mode: RoundMode, detail: string): void {
     if (!this.#tty) this.out.write(`Round "${mode}" (${TITLES[mode]}): ${detail}\n`);
   }

@@ -25,7 +25,7 @@ export async function runDemo(
     memcacheServers,
     progress,
   }: { datastoreHost: string; memcacheServers: string | undefined; progress: ProgressLine },
-): Promise<RoundResult[]> {
+): Promise<{ namespace: string; rounds: RoundResult[] }> {
   // A namespace per run: demo runs sharing an emulator never see each other's users or locks.
   const namespace = `demo-${randomBytes(4).toString('hex')}`;
   const store = new UserStore({ host: datastoreHost, projectId: PROJECT_ID, namespace });
@@ -47,7 +47,11 @@ export async function runDemo(
   );
   try {
     // Every worker warms up first, so the requests of all instances really arrive together.
+    const startedAt = Date.now();
     await Promise.all(workers.map((worker) => worker.ready));
+    progress.note(
+      `${workers.length} app instances ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`,
+    );
     const rounds: RoundResult[] = [];
     for (const mode of options.rounds) {
       progress.start(mode, `${options.workers} workers x ${options.requests} requests`);
@@ -59,7 +63,7 @@ export async function runDemo(
       rounds.push(result);
     }
     await store.remove(userIds(options.users));
-    return rounds;
+    return { namespace, rounds };
   } finally {
     await Promise.all(workers.map((worker) => worker.stop()));
     await provider.stop();

@@ -21,7 +21,9 @@ export interface ContentionRun {
   readonly name: string;
   readonly service: string;
   readonly backoff?: BackoffOptions;
+  /** Sum of the windows of every round. */
   readonly windowMs: number;
+  readonly rounds: number;
   readonly acquisitions: number;
   readonly acquisitionsPerSecond: number;
   /** Release of one holder (its release call resolved) to the next holder's acquire resolving. */
@@ -31,6 +33,7 @@ export interface ContentionRun {
   /** From asking for the lock to holding it: long tails mean some contenders starve. */
   readonly waitMs: Summary & { readonly max: number };
   readonly requestsPerAcquisition: number;
+  readonly requestsPerSecond: number;
   readonly requestsByMethod: Record<string, number>;
   /** Acquisitions per process: how evenly the lock went round. */
   readonly perProcess: number[];
@@ -40,18 +43,32 @@ export interface ContentionRun {
   readonly overlaps: number;
 }
 
+/** What one round measured, before rounds are combined. */
+export interface ContentionRound {
+  readonly windowMs: number;
+  readonly acquisitions: number;
+  readonly gaps: number[];
+  readonly crossGaps: number[];
+  readonly waits: number[];
+  readonly requests: number;
+  readonly requestsByMethod: Record<string, number>;
+  readonly perProcess: number[];
+  readonly failures: number;
+  readonly overlaps: number;
+}
+
 /**
  * N processes with M contenders each fight over one identifier for a fixed window, all started at
- * one instant of the machine's shared clock; each holder keeps the lock for `holdMs`.
+ * one instant of the machine's shared clock; each holder keeps the lock for `holdMs`, then works
+ * `thinkMs` outside it before asking again.
  */
-export async function runContention(
+export async function runContentionRound(
   name: ContendedName,
-  service: string,
   address: string,
   identifier: string,
   setup: ContentionSetup,
   backoff?: BackoffOptions,
-): Promise<ContentionRun> {
+): Promise<ContentionRound> {
   const workers = Array.from({ length: setup.processes }, (_, processIndex) =>
     startWorker<ContentionWorkerResult>('./contention-worker.ts', {
       contender: name,
@@ -69,20 +86,17 @@ export async function runContention(
     const go: ContentionGo = { startAt: sharedNowMs() + 300, durationMs: setup.windowMs };
     for (const worker of workers) worker.send(go);
     const results = await Promise.all(workers.map((worker) => worker.result));
-    return summarizeRun(name, service, setup, go, results, backoff);
+    return roundOf(setup.processes, go, results);
   } finally {
     for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill();
   }
 }
 
-function summarizeRun(
-  name: string,
-  service: string,
-  setup: ContentionSetup,
+function roundOf(
+  processes: number,
   go: ContentionGo,
   results: ContentionWorkerResult[],
-  backoff: BackoffOptions | undefined,
-): ContentionRun {
+): ContentionRound {
   const stopAt = go.startAt + go.durationMs;
   const holdings = results
     .flatMap((result) => result.holdings)
@@ -100,34 +114,60 @@ function summarizeRun(
     gaps.push(gap);
     if (next.processIndex !== previous.processIndex) crossGaps.push(gap);
   }
-  const requestsByMethod: Record<string, number> = {};
-  for (const result of results) {
-    for (const [method, count] of Object.entries(result.requestsByMethod)) {
-      requestsByMethod[method] = (requestsByMethod[method] ?? 0) + count;
-    }
-  }
-  const requests = results.reduce((total, result) => total + result.requests, 0);
-  const perProcess = Array.from(
-    { length: setup.processes },
-    (_, index) => holdings.filter((holding: Holding) => holding.processIndex === index).length,
-  );
+  return {
+    windowMs: go.durationMs,
+    acquisitions: holdings.length,
+    gaps,
+    crossGaps,
+    waits: holdings.map((holding) => holding.acquiredAt - holding.askedAt),
+    requests: results.reduce((total, result) => total + result.requests, 0),
+    requestsByMethod: addCounts(results.map((result) => result.requestsByMethod)),
+    perProcess: Array.from(
+      { length: processes },
+      (_, index) => holdings.filter((holding: Holding) => holding.processIndex === index).length,
+    ),
+    failures: results.reduce((total, result) => total + result.failures, 0),
+    overlaps,
+  };
+}
+
+/** Rounds of one contender, interleaved with the others' rounds, combined into one row. */
+export function combineRounds(
+  name: string,
+  service: string,
+  rounds: readonly ContentionRound[],
+  backoff?: BackoffOptions,
+): ContentionRun {
+  const windowMs = rounds.reduce((total, round) => total + round.windowMs, 0);
+  const acquisitions = rounds.reduce((total, round) => total + round.acquisitions, 0);
+  const requests = rounds.reduce((total, round) => total + round.requests, 0);
+  const waits = rounds.flatMap((round) => round.waits);
   return {
     name,
     service,
     ...(backoff ? { backoff } : {}),
-    windowMs: go.durationMs,
-    acquisitions: holdings.length,
-    acquisitionsPerSecond: holdings.length / (go.durationMs / 1000),
-    handoffGapMs: summarize(gaps),
-    crossProcessGapMs: summarize(crossGaps),
-    waitMs: {
-      ...summarize(holdings.map((holding) => holding.acquiredAt - holding.askedAt)),
-      max: Math.max(...holdings.map((holding) => holding.acquiredAt - holding.askedAt)),
-    },
-    requestsPerAcquisition: holdings.length ? requests / holdings.length : NaN,
-    requestsByMethod,
-    perProcess,
-    failures: results.reduce((total, result) => total + result.failures, 0),
-    overlaps,
+    windowMs,
+    rounds: rounds.length,
+    acquisitions,
+    acquisitionsPerSecond: acquisitions / (windowMs / 1000),
+    handoffGapMs: summarize(rounds.flatMap((round) => round.gaps)),
+    crossProcessGapMs: summarize(rounds.flatMap((round) => round.crossGaps)),
+    waitMs: { ...summarize(waits), max: waits.length ? Math.max(...waits) : NaN },
+    requestsPerAcquisition: acquisitions ? requests / acquisitions : NaN,
+    requestsPerSecond: requests / (windowMs / 1000),
+    requestsByMethod: addCounts(rounds.map((round) => round.requestsByMethod)),
+    perProcess: rounds[0]!.perProcess.map((_, index) =>
+      rounds.reduce((total, round) => total + (round.perProcess[index] ?? 0), 0),
+    ),
+    failures: rounds.reduce((total, round) => total + round.failures, 0),
+    overlaps: rounds.reduce((total, round) => total + round.overlaps, 0),
   };
+}
+
+function addCounts(counts: readonly Record<string, number>[]): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const count of counts) {
+    for (const [method, value] of Object.entries(count)) sum[method] = (sum[method] ?? 0) + value;
+  }
+  return sum;
 }

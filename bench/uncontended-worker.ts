@@ -7,7 +7,11 @@ export interface UncontendedJob {
   /** DATASTORE_EMULATOR_HOST, or MEMCACHE_SERVERS. */
   readonly address: string;
   readonly iterations: number;
-  readonly warmup: number;
+  /**
+   * Unrecorded round-robin cycles first, for this long: a freshly started emulator is a cold JVM
+   * (its first few hundred commits run several times slower).
+   */
+  readonly warmupMs: number;
   readonly runId: string;
 }
 
@@ -34,8 +38,12 @@ async function measure(job: UncontendedJob): Promise<ContenderSamples[]> {
     cycleMs: [] as number[],
     requests: new Map<string, number>(),
   }));
-  const total = job.warmup + job.iterations;
-  for (let iteration = 0; iteration < total; iteration += 1) {
+  const warmupEnd = performance.now() + job.warmupMs;
+  while (performance.now() < warmupEnd) {
+    for (const contender of contenders)
+      await contender.cycle(`${job.runId}:warmup:${contender.name}`);
+  }
+  for (let iteration = 0; iteration < job.iterations; iteration += 1) {
     for (let turn = 0; turn < contenders.length; turn += 1) {
       const index = (iteration + turn) % contenders.length;
       const contender = contenders[index]!;
@@ -43,7 +51,6 @@ async function measure(job: UncontendedJob): Promise<ContenderSamples[]> {
       const startedAt = performance.now();
       await contender.cycle(`${job.runId}:uncontended:${contender.name}`);
       const elapsedMs = performance.now() - startedAt;
-      if (iteration < job.warmup) continue;
       const sample = samples[index]!;
       sample.cycleMs.push(elapsedMs);
       for (const [method, count] of Object.entries(counter.byMethod())) {

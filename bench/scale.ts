@@ -1,0 +1,87 @@
+import { startWorker } from './child.js';
+import type { HeapResult, OverheadResult, RenewalsResult, ScaleJob } from './scale-worker.js';
+
+export interface ScaleSizes {
+  readonly identifiers: number;
+  readonly leaseMs: number;
+  readonly holdMs: number;
+  readonly heapHeld: number;
+  readonly heapHeldEmulator: number;
+  readonly overheadMs: number;
+}
+
+export interface HeapRow {
+  readonly backend: string;
+  readonly held: number;
+  readonly bytesPerLock: number;
+  /** Set when the measurement failed (say, the emulator timed out): the rest still runs. */
+  readonly error?: string;
+}
+
+export interface ScaleResult extends Omit<
+  ScaleSizes,
+  'heapHeld' | 'heapHeldEmulator' | 'overheadMs'
+> {
+  readonly service: string;
+  readonly acquisitionsPerSecond: number;
+  readonly renewed: number;
+  readonly renewalsPerSecond: number;
+  readonly renewalFailures: number;
+  readonly lost: number;
+  readonly releasesPerSecond: number;
+  readonly requests: number;
+  readonly heap: HeapRow[];
+  readonly overhead: OverheadResult;
+}
+
+function run<R>(job: ScaleJob): Promise<R> {
+  return startWorker<R>('./scale-worker.ts', job, { exposeGc: true }).result;
+}
+
+async function heapRow(backend: string, job: ScaleJob & { mode: 'heap' }): Promise<HeapRow> {
+  try {
+    return { backend, ...(await run<HeapResult>(job)) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { backend, held: job.held, bytesPerLock: NaN, error: message.split('\n')[0]! };
+  }
+}
+
+/** Section 4: many identifiers held and renewed at once; heap per held lock; library CPU per cycle. */
+export async function runScale(
+  service: string,
+  host: string,
+  sizes: ScaleSizes,
+  runId: string,
+): Promise<ScaleResult> {
+  const renewals = await run<RenewalsResult>({
+    mode: 'renewals',
+    host,
+    identifiers: sizes.identifiers,
+    leaseMs: sizes.leaseMs,
+    holdMs: sizes.holdMs,
+    runId,
+  });
+  const heap = [
+    await heapRow('memory', { mode: 'heap', host: undefined, held: sizes.heapHeld, runId }),
+  ];
+  if (sizes.heapHeldEmulator > 0) {
+    heap.push(await heapRow(service, { mode: 'heap', host, held: sizes.heapHeldEmulator, runId }));
+  }
+  const overhead = await run<OverheadResult>({ mode: 'overhead', durationMs: sizes.overheadMs });
+  return {
+    service,
+    identifiers: sizes.identifiers,
+    leaseMs: sizes.leaseMs,
+    holdMs: sizes.holdMs,
+    acquisitionsPerSecond: sizes.identifiers / (renewals.acquireAllMs / 1000),
+    renewed: renewals.renewed,
+    renewalsPerSecond: renewals.renewed / (sizes.holdMs / 1000),
+    renewalFailures: renewals.renewalFailures,
+    lost: renewals.lost,
+    releasesPerSecond: sizes.identifiers / (renewals.releaseAllMs / 1000),
+    requests: renewals.requests,
+    heap,
+    overhead,
+  };
+}

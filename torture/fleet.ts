@@ -198,7 +198,7 @@ export class Fleet {
           rule: 'clean exit',
           detail:
             `${worker.holder} exited with code ${worker.exit.code} signal ${worker.exit.signal}: ` +
-            worker.stderrTail.slice(-5).join(' | '),
+            worker.stderrTail.slice(-14).join(' | '),
         });
       }
     }

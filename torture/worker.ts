@@ -48,6 +48,33 @@ const locking =
         rpcTimeoutMs: config.rpcTimeoutMs,
       })
     : createLocking({ memcacheServers: config.lockHost, rpcTimeoutMs: config.rpcTimeoutMs });
+if (process.env.TORTURE_DEBUG) {
+  // Library events with shared-clock times, to explain a violation after the fact.
+  for (const event of [
+    'acquired',
+    'stolen',
+    'renewed',
+    'renewalFailed',
+    'lost',
+    'released',
+    'releaseFailed',
+  ] as const) {
+    locking.on(event, (detail) => {
+      const { error, fencingToken } = detail as { error?: unknown; fencingToken?: bigint | null };
+      process.stdout.write(
+        JSON.stringify({
+          type: 'trace',
+          holder,
+          event,
+          at: sharedNowMs(),
+          token:
+            fencingToken === undefined || fencingToken === null ? undefined : String(fencingToken),
+          error: error === undefined ? undefined : String(error).slice(0, 200),
+        }) + '\n',
+      );
+    });
+  }
+}
 const kind = config.backend === 'datastore' ? LOCK_KINDS.STRONG : LOCK_KINDS.WEAK;
 const resource = config.resourceHost
   ? new FencedResource(datastoreFor(config.resourceHost), config.resourceKind)

@@ -48,6 +48,7 @@ for (const [label, host] of emulators()) {
       const [victim, ...others] = await writeAbandonedRecords(datastore, kindName, 20);
       const locking = lockingFor({ backend: 'datastore', host }, { kindName });
       let reacquired: Lock | undefined;
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- applied to each instance below
       const runQuery = DatastoreRpc.prototype.runQuery;
       sinon.stub(DatastoreRpc.prototype, 'runQuery').callsFake(async function (
         this: DatastoreRpc,
@@ -73,6 +74,7 @@ for (const [label, host] of emulators()) {
       const kindName = uniqueKind('Deadline');
       await writeAbandonedRecords(datastore, kindName, 300);
       // A slow service: every page takes 300 ms more, so 700 ms allow at most three pages of 20.
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- applied to each instance below
       const runQuery = DatastoreRpc.prototype.runQuery;
       const slow = sinon.stub(DatastoreRpc.prototype, 'runQuery').callsFake(async function (
         this: DatastoreRpc,
@@ -178,7 +180,7 @@ describe('cleanupLocks options', () => {
     it(`rejects ${what} before touching Datastore`, async () => {
       let error: unknown;
       try {
-        await cleanupLocks(options as never);
+        await cleanupLocks(options);
       } catch (caught) {
         error = caught;
       }

@@ -30,12 +30,12 @@ export async function writeAbandonedRecords(
         newRecord(identifier, randomBytes(8).toString('hex'), leaseMs, writtenAt),
       ),
     }));
-    await new Promise<void>((resolve, reject) =>
+    await new Promise<void>((resolve, reject) => {
       (datastore as any).request_(
         { client: 'DatastoreClient', method: 'commit', reqOpts: { mutations }, gaxOpts: {} },
         (error: Error | null) => (error ? reject(error) : resolve()),
-      ),
-    );
+      );
+    });
   }
   return identifiers;
 }

@@ -2,6 +2,7 @@
  * WEAK locks when memcached fails: stopped mid-hold, down at acquire time, frozen, restarted.
  * Each test runs against its own memcached (never the shared one) and stops it on purpose.
  */
+import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
@@ -129,5 +130,33 @@ describe('WEAK locks: memcached faults', function () {
     }
     // The old holder's release finds someone else's record or none: it deletes nothing, throws nothing.
     expect(await before.release()).to.equal(false);
+  });
+});
+
+describe('WEAK locks: a server that hangs up without answering', () => {
+  it('a request in flight when memcached shuts down fails within the bound, never hangs', async () => {
+    const rejections = watchUnhandledRejections();
+    // Like memcached shutting down: it reads the request, closes the connection, stops listening.
+    // memjs alone never calls back in this case.
+    const server = createServer((socket) =>
+      socket.once('data', () => {
+        socket.end();
+        server.close();
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const locking = createLocking({ memcacheServers: `127.0.0.1:${port}` });
+    try {
+      const { outcome, ms } = await timed(() => locking.acquire(uniqueId('hang-up'), { kind }));
+      expectBackendError(outcome);
+      expect(ms).to.be.below(FAIL_FAST_MS);
+      await delay(50);
+      expect(rejections.seen, 'no unhandled rejection').to.deep.equal([]);
+    } finally {
+      rejections.stop();
+      server.close();
+      await locking.close();
+    }
   });
 });

@@ -61,3 +61,17 @@ export function checkInjectedClient(client: MemjsClient): void {
     );
   }
 }
+
+/**
+ * How long to wait for memjs to call back at all: its connect plus answer timeouts (from the
+ * client's server options, in seconds) and a margin; `fallbackMs` when they are unknown.
+ */
+export function answerDeadlineMs(client: MemjsClient, fallbackMs: number): number {
+  const options = client.servers?.[0]?.options;
+  const timeout = options?.timeout;
+  const conntimeout = options?.conntimeout;
+  if (typeof timeout !== 'number' || typeof conntimeout !== 'number') return fallbackMs;
+  return Math.ceil((timeout + conntimeout) * 1000) + DEADLINE_MARGIN_MS;
+}
+
+const DEADLINE_MARGIN_MS = 100;

@@ -1,7 +1,7 @@
 import type { Client as MemjsClient } from 'memjs';
 import type { LockBackend } from '../backend.js';
 import { MemcacheBackend } from './backend.js';
-import { checkInjectedClient, memjsClientFor } from './client.js';
+import { answerDeadlineMs, checkInjectedClient, memjsClientFor } from './client.js';
 import { MemcacheWire } from './wire.js';
 
 export interface MemcacheBackendOptions {
@@ -27,14 +27,14 @@ export async function createMemcacheBackend(options: MemcacheBackendOptions): Pr
   if (client) {
     checkInjectedClient(client);
     return new MemcacheBackend({
-      wire: new MemcacheWire(client),
+      wire: new MemcacheWire(client, answerDeadlineMs(client, timeoutMs)),
       keyPrefix,
       servers: describeServers(client, servers),
     });
   }
   const built = await memjsClientFor(servers, timeoutMs);
   return new MemcacheBackend({
-    wire: new MemcacheWire(built, true),
+    wire: new MemcacheWire(built, answerDeadlineMs(built, timeoutMs), true),
     keyPrefix,
     servers,
     closeClient: () => built.close(),

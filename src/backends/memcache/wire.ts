@@ -41,12 +41,16 @@ export class MemcacheWire {
   #inFlight = 0;
 
   /**
+   * @param deadlineMs Rejects a request memjs never calls back: memjs strands a request whose
+   * connection the server closes before answering (measured: no callback within 5 s). Set it
+   * above memjs's own connect + answer timeouts, which normally fire first.
    * @param idleUnref Let an idle connection not keep the process alive, so a script that took a
    * WEAK lock exits by itself without `close()`. Only for clients we built: an injected client's
    * sockets belong to its owner.
    */
   constructor(
     private readonly client: MemjsClient,
+    private readonly deadlineMs: number,
     private readonly idleUnref = false,
   ) {}
 
@@ -62,10 +66,15 @@ export class MemcacheWire {
       const callback = (error: unknown, response?: unknown): void => {
         if (answered) return;
         answered = true;
+        clearTimeout(deadline);
         this.#end();
         if (error !== null && error !== undefined) reject(asError(error));
         else resolve(decodeResponse(response));
       };
+      const deadline = setTimeout(
+        () => callback(new Error(`no answer within ${this.deadlineMs} ms`)),
+        this.deadlineMs,
+      );
       try {
         // retries = 1: `perform` uses `retries || client.options.retries` and retries while
         // `--retries > 0`, so 1 means exactly one attempt whatever the client was built with.

@@ -27,12 +27,17 @@ const OURS = new Set(['conditional', 'transaction', 'WEAK']);
 const fmt = (value: number, digits: number): string =>
   Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
 
+function processes(result: BenchResult): string {
+  const setup = result.contentionSetup;
+  return `${setup.processes * setup.contendersPerProcess} contenders in ${setup.processes} processes`;
+}
+
 function panels(result: BenchResult): Panel[] {
   const list: Panel[] = [];
   const firestore = result.uncontended.find((u) => u.service === 'firestore');
   if (firestore) {
     list.push({
-      title: `Uncontended acquire + release, ${SERVICE_LABELS.firestore}: median ms (lower is better)`,
+      title: 'STRONG uncontended acquire + release: median ms (lower is better)',
       bars: firestore.rows.map((row) => ({
         label: row.name,
         value: row.cycle.median,
@@ -44,7 +49,7 @@ function panels(result: BenchResult): Panel[] {
   const contended = result.contention.filter((run) => run.service === 'firestore' && !run.backoff);
   if (contended.length) {
     list.push({
-      title: `Contended throughput, 8 contenders in 4 processes, ${SERVICE_LABELS.firestore}: acquisitions/s (higher is better)`,
+      title: `STRONG contended, ${processes(result)}: acquisitions/s (higher is better)`,
       bars: contended.map((run) => ({
         label: run.name,
         value: run.acquisitionsPerSecond,
@@ -53,7 +58,7 @@ function panels(result: BenchResult): Panel[] {
       })),
     });
     list.push({
-      title: 'Contended handoff gap, release to next acquire: median ms (lower is better)',
+      title: 'STRONG contended handoff gap, release to next acquire: median ms (lower is better)',
       bars: contended.map((run) => ({
         label: run.name,
         value: run.handoffGapMs.median,
@@ -65,7 +70,7 @@ function panels(result: BenchResult): Panel[] {
   const weak = result.uncontended.find((u) => u.service === 'memcached');
   if (weak) {
     list.push({
-      title: 'WEAK on memcached, uncontended acquire + release: median ms (lower is better)',
+      title: 'WEAK (memcached) uncontended acquire + release: median ms (lower is better)',
       bars: weak.rows.map((row) => ({
         label: row.name,
         value: row.cycle.median,
@@ -80,7 +85,7 @@ function panels(result: BenchResult): Panel[] {
 /** docs/bench.svg: horizontal bar panels drawn by hand (no chart library), from one run's figures. */
 export function renderChart(result: BenchResult): string {
   const parts: string[] = [];
-  let y = 40;
+  let y = 44;
   const plotWidth = WIDTH - LABEL_WIDTH - 260;
   for (const panel of panels(result)) {
     parts.push(`<text x="12" y="${y + 16}" class="title">${escape(panel.title)}</text>`);
@@ -100,9 +105,10 @@ export function renderChart(result: BenchResult): string {
     }
     y += PANEL_GAP;
   }
-  const header =
-    `gcp-locking bench (${result.quick ? 'quick' : 'full'}), ${result.startedAt.slice(0, 16).replace('T', ' ')} UTC, ` +
-    `${result.machine.cpus} CPUs shared, local emulators: compare ratios, not absolute times`;
+  const header = [
+    `gcp-locking bench (${result.quick ? 'quick' : 'full'}), ${result.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${result.machine.cpus} shared CPUs`,
+    `${SERVICE_LABELS.firestore} and memcached on the same machine: compare ratios, not absolute times`,
+  ];
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${y + 10}" viewBox="0 0 ${WIDTH} ${y + 10}" role="img" aria-label="gcp-locking benchmark">`,
     '<style>',
@@ -111,7 +117,9 @@ export function renderChart(result: BenchResult): string {
     '  .ours { fill: #1a73e8; } .other { fill: #9aa0a6; } .head { font-size: 11px; fill: #57606a; }',
     '</style>',
     `<rect width="${WIDTH}" height="${y + 10}" fill="#ffffff"/>`,
-    `<text x="12" y="22" class="head">${escape(header)}</text>`,
+    ...header.map(
+      (line, i) => `<text x="12" y="${18 + i * 15}" class="head">${escape(line)}</text>`,
+    ),
     ...parts,
     '</svg>',
     '',

@@ -131,7 +131,13 @@ async function measure(args: BenchArgs, services: LocalServices, runId: string, 
   );
 
   progress('scale: many identifiers, heap per lock, library CPU');
-  const scale = await runScale('firestore', services.firestoreHost!, sizes.scale, runId);
+  const scale = await runScale(
+    'firestore',
+    services.firestoreHost!,
+    sizes.scale,
+    runId,
+    args.quick,
+  );
   const partial = {
     startedAt: startedAt.toISOString(),
     command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,

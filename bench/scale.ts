@@ -1,5 +1,11 @@
 import { startWorker } from './child.js';
-import type { HeapResult, OverheadResult, RenewalsResult, ScaleJob } from './scale-worker.js';
+import type {
+  HeapResult,
+  OverheadResult,
+  RenewalsResult,
+  ScaleJob,
+  ScaleOutcome,
+} from './scale-worker.js';
 
 export interface ScaleSizes {
   readonly identifiers: number;
@@ -34,41 +40,59 @@ export interface ScaleResult extends Omit<
   readonly overhead: OverheadResult;
 }
 
-function run<R>(job: ScaleJob): Promise<R> {
-  return startWorker<R>('./scale-worker.ts', job, { exposeGc: true }).result;
+function run(jobs: ScaleJob[]): Promise<ScaleOutcome[]> {
+  return startWorker<ScaleOutcome[]>('./scale-worker.ts', jobs, { exposeGc: true }).result;
 }
 
 async function heapRow(backend: string, job: ScaleJob & { mode: 'heap' }): Promise<HeapRow> {
   try {
-    return { backend, ...(await run<HeapResult>(job)) };
+    const [result] = (await run([job])) as HeapResult[];
+    return { backend, ...result! };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return { backend, held: job.held, bytesPerLock: NaN, error: message.split('\n')[0]! };
   }
 }
 
-/** Section 4: many identifiers held and renewed at once; heap per held lock; library CPU per cycle. */
+/**
+ * Section 4: many identifiers held and renewed at once; heap per held lock; library CPU per cycle.
+ * Each measurement runs in a fresh process, except in `shareProcess` mode (--quick).
+ */
 export async function runScale(
   service: string,
   host: string,
   sizes: ScaleSizes,
   runId: string,
+  shareProcess = false,
 ): Promise<ScaleResult> {
-  const renewals = await run<RenewalsResult>({
+  const renewalsJob: ScaleJob = {
     mode: 'renewals',
     host,
     identifiers: sizes.identifiers,
     leaseMs: sizes.leaseMs,
     holdMs: sizes.holdMs,
     runId,
-  });
-  const heap = [
-    await heapRow('memory', { mode: 'heap', host: undefined, held: sizes.heapHeld, runId }),
-  ];
-  if (sizes.heapHeldEmulator > 0) {
-    heap.push(await heapRow(service, { mode: 'heap', host, held: sizes.heapHeldEmulator, runId }));
+  };
+  const memoryHeapJob = { mode: 'heap', host: undefined, held: sizes.heapHeld, runId } as const;
+  const overheadJob: ScaleJob = { mode: 'overhead', durationMs: sizes.overheadMs };
+  let renewals: RenewalsResult;
+  let overhead: OverheadResult;
+  const heap: HeapRow[] = [];
+  if (shareProcess) {
+    const [r, h, o] = await run([renewalsJob, memoryHeapJob, overheadJob]);
+    renewals = r as RenewalsResult;
+    heap.push({ backend: 'memory', ...(h as HeapResult) });
+    overhead = o as OverheadResult;
+  } else {
+    renewals = (await run([renewalsJob]))[0] as RenewalsResult;
+    heap.push(await heapRow('memory', memoryHeapJob));
+    if (sizes.heapHeldEmulator > 0) {
+      heap.push(
+        await heapRow(service, { mode: 'heap', host, held: sizes.heapHeldEmulator, runId }),
+      );
+    }
+    overhead = (await run([overheadJob]))[0] as OverheadResult;
   }
-  const overhead = await run<OverheadResult>({ mode: 'overhead', durationMs: sizes.overheadMs });
   return {
     service,
     identifiers: sizes.identifiers,

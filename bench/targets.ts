@@ -72,8 +72,9 @@ export function judgeTargets(result: Omit<BenchResult, 'targets' | 'durationMs'>
         (bound === undefined ? '' : ` (datastore-lock: ${fixed(bound)})`),
       met: contended.handoffGapMs.median < 50 && bounded,
       why:
-        'Bounded = no more requests per acquisition than datastore-lock, whose polling is 10-100x slower. ' +
-        'A local waiter is admitted on release with no backoff; other processes poll at most every 200 ms each.',
+        'Bounded: a waiting process sends one lookup per backoff delay (full jitter, capped at 200 ms), so ' +
+        'about 10 requests/s at most however long it waits; and no more requests per acquisition than ' +
+        'datastore-lock, which polls only every 2-11 s. A local waiter is admitted on release with no backoff.',
     });
   }
   const weak = row(result.uncontended, 'memcached', 'WEAK');

@@ -21,8 +21,10 @@ const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
 const send = (message: WorkerMessage, then: () => void = () => undefined): void =>
   void process.send?.(message, undefined, undefined, then);
 let stopping = false;
-// Orphaned by a parent that died: leave rather than linger.
+// Orphaned by a parent that died: leave rather than linger. The channel may already be gone
+// when this line runs (the parent can die while the imports above still load).
 process.once('disconnect', () => stopping || process.exit(1));
+if (!process.connected) process.exit(1);
 
 const users = new UserStore({
   host: config.datastoreHost,

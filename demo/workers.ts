@@ -1,4 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type {
@@ -15,6 +18,11 @@ const TSX = import.meta.resolve('tsx');
 
 type Progress = Extract<WorkerMessage, { type: 'progress' }>;
 
+const live = new Set<ChildProcess>();
+// However the demo ends (an error, SIGINT/SIGTERM through the services' exit hooks), no worker
+// outlives it. A SIGKILLed parent is covered by the workers themselves: they exit on disconnect.
+process.once('exit', () => live.forEach((child) => child.kill('SIGKILL')));
+
 /** One worker process, alive for every round. */
 export class WorkerProcess {
   readonly #child: ChildProcess;
@@ -22,6 +30,7 @@ export class WorkerProcess {
   readonly #exited: Promise<void>;
   readonly ready: Promise<void>;
   #stderr = '';
+  #failed: Error | undefined;
   #pending: { resolve: (stats: WorkerStats) => void; reject: (error: Error) => void } | undefined;
   onProgress: (progress: Progress) => void = () => undefined;
 
@@ -32,6 +41,8 @@ export class WorkerProcess {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, METADATA_SERVER_DETECTION: 'none' },
     });
+    live.add(this.#child);
+    this.#child.once('exit', () => live.delete(this.#child));
     this.#child.stderr?.on('data', (chunk: Buffer) => (this.#stderr += chunk.toString()));
     // 'close' (not 'exit') comes after the IPC channel has delivered the last message.
     this.#exited = new Promise((resolve) => this.#child.once('close', () => resolve()));
@@ -78,8 +89,17 @@ export class WorkerProcess {
   }
 
   #failure(): Error {
+    this.#failed ??= this.#describeExit();
+    return this.#failed;
+  }
+
+  #describeExit(): Error {
     const how = this.#child.exitCode ?? this.#child.signalCode;
-    const stderr = this.#stderr.trim().split('\n').slice(-6).join('\n');
-    return new Error(`worker ${this.#index} exited (${how})${stderr ? `: ${stderr}` : ''}`);
+    if (!this.#stderr.trim()) return new Error(`worker ${this.#index} exited (${how})`);
+    // The whole stderr goes to a file; the message keeps its head, where the error is named.
+    const logFile = join(tmpdir(), `gcp-locking-demo-worker-${this.#index}-${this.#child.pid}.log`);
+    writeFileSync(logFile, this.#stderr);
+    const head = this.#stderr.trim().split('\n').slice(0, 12).join('\n');
+    return new Error(`worker ${this.#index} exited (${how}); its stderr (${logFile}):\n${head}`);
   }
 }

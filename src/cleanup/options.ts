@@ -48,7 +48,7 @@ export interface CleanupResult {
   /**
    * Records read but left in place: renewed or re-acquired since the read (their version moved
    * on), not lapsed yet on the server's clock, already deleted by another sweeper, or whose
-   * delete did not finish before the deadline.
+   * delete did not finish before the deadline (such a delete may still have been applied).
    */
   skipped: number;
   /** False when the deadline or the signal stopped the sweep before the last page. */

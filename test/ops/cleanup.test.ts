@@ -102,7 +102,8 @@ for (const [label, host] of emulators()) {
       expect(elapsedMs).to.be.below(700 + 300 + 1000);
       const second = await cleanupLocks({ datastore, kindName, graceMs: 0 });
       expect(second.complete).to.equal(true);
-      expect(first.deleted + second.deleted).to.equal(300);
+      // A delete cut off by the deadline counts as skipped, yet the service may have applied it.
+      expect(first.deleted + second.deleted).to.be.within(300 - first.skipped, 300);
       expect(await storedIdentifiers(datastore, kindName)).to.deep.equal([]);
     });
 

@@ -1,15 +1,28 @@
 /** Clear words for the ways the demo's services can be missing or unreachable. */
+import { execFileSync } from 'node:child_process';
 
 /** The harness's own messages already say what to install; this adds what they cannot see. */
 export function explainStartFailure(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   if (/emulator exited early/.test(message)) {
-    return (
-      `${message}\nThe emulator needs Java 17 or newer on PATH (Debian/Ubuntu: ` +
-      '`apt-get install -y openjdk-17-jre-headless`); its log above says what went wrong.'
-    );
+    return javaRuns()
+      ? `${message}\nThe log file named above says why.`
+      : `${message}\nJava was not found: the emulator needs Java 17 or newer on PATH ` +
+          '(Debian/Ubuntu: `apt-get install -y openjdk-17-jre-headless`, macOS: `brew install openjdk@17`).';
+  }
+  if (/memcached/.test(message)) {
+    return `${message}\nOr leave the WEAK round out: npm run demo -- --kind strong`;
   }
   return message;
+}
+
+function javaRuns(): boolean {
+  try {
+    execFileSync('java', ['-version'], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A Datastore emulator answers `GET /` with `Ok`; anything else is named plainly. */

@@ -18,7 +18,10 @@ export interface LockEventMap {
     /** An existing record (expired, or older than `stealAfterMs`) was taken over. */
     readonly stole: boolean;
   };
-  /** An attempt found the lock held by someone else (once per acquisition). */
+  /**
+   * The lock was found held, by another process or by an earlier caller of this one (once per
+   * acquisition).
+   */
   contended: LockEventBase;
   /** The acquisition gave up (`wait: false` or `waitForMs`). */
   bailed: LockEventBase & { readonly waitedMs: number; readonly attempts: number };

@@ -67,6 +67,11 @@ export class LocalQueue {
     });
   }
 
+  /** Whether a caller of this process is first in line for `key` (polling or holding). */
+  busy(key: string): boolean {
+    return this.#queues.has(key);
+  }
+
   /** Number of callers waiting behind the first, per key: for tests and telemetry. */
   waiting(key: string): number {
     return this.#queues.get(key)?.length ?? 0;

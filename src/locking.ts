@@ -66,16 +66,15 @@ export class Locking {
     let attempts = 0;
     let leave: LeaveQueue | null | undefined;
     try {
+      const queueKey = `${opts.kind}:${key}`;
+      // A caller of this process is ahead: that is contention too, even if we never poll.
+      let contended = opts.stealAfterMs === undefined && this.#queue.busy(queueKey);
+      if (contended) this.#events.emit('contended', () => base);
       // A stealer must reach the backend even while a local caller holds the lock.
       leave =
         opts.stealAfterMs === undefined
-          ? await this.#queue.enter(`${opts.kind}:${key}`, {
-              wait: opts.wait,
-              deadline,
-              signal: opts.signal,
-            })
+          ? await this.#queue.enter(queueKey, { wait: opts.wait, deadline, signal: opts.signal })
           : () => undefined;
-      let contended = false;
       while (leave) {
         attempts += 1;
         const writtenAt = performance.now();
@@ -100,7 +99,9 @@ export class Locking {
           });
           const waitedMs = performance.now() - startedAt;
           const fencingToken = result.lease.fencingToken;
-          if (result.stole) this.#events.emit('stolen', () => ({ ...base, fencingToken }));
+          if (result.overruled ?? result.stole) {
+            this.#events.emit('stolen', () => ({ ...base, fencingToken }));
+          }
           this.#events.emit('acquired', () => ({
             ...base,
             fencingToken,

@@ -34,7 +34,13 @@ export type AttemptResult =
   | {
       readonly acquired: true;
       readonly lease: Lease;
-      /** An existing record was taken over. */ readonly stole: boolean;
+      /** An existing record was taken over (a lapsed lease, or past `stealAfterMs`). */
+      readonly stole: boolean;
+      /**
+       * The record taken over was still live: its holder was overruled by `stealAfterMs`.
+       * Backends that cannot tell leave it out; `stole` then stands for it.
+       */
+      readonly overruled?: boolean;
     }
   | { readonly acquired: false };
 

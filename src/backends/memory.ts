@@ -28,6 +28,7 @@ export class MemoryBackend implements LockBackend {
     if (existing && !this.#isTakeable(existing, now, attempt.stealAfterMs)) {
       return Promise.resolve({ acquired: false });
     }
+    const overruled = !!existing && now - existing.writtenAt < existing.leaseMs;
     const record: MemoryRecord = {
       token: attempt.token,
       version: ++this.#version,
@@ -36,7 +37,12 @@ export class MemoryBackend implements LockBackend {
       writtenAt: now,
     };
     this.#records.set(attempt.key, record);
-    return Promise.resolve({ acquired: true, lease: this.#leaseOf(record), stole: !!existing });
+    return Promise.resolve({
+      acquired: true,
+      lease: this.#leaseOf(record),
+      stole: !!existing,
+      overruled,
+    });
   }
 
   renew(key: string, lease: Lease, leaseMs: number): Promise<Lease | null> {

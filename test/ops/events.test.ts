@@ -74,9 +74,7 @@ describe('lifecycle events of a Locking instance', () => {
     expect(only(seen, 'released').map((event) => event.released)).to.deep.equal([true]);
   });
 
-  // Pending core fix (.tmp/core-bugs-ops.md #2): a waiter queued behind a holder in the same
-  // instance never reaches the backend, so it emits no "contended" and bails with attempts: 0.
-  it.skip('reports contention between two callers of one instance', async () => {
+  it('reports contention between two callers of one instance', async () => {
     const locking = createLocking({ backend: 'memory', ...fast });
     const held = await locking.acquireOrThrow('local');
     const seen = record(locking);
@@ -105,8 +103,7 @@ describe('lifecycle events of a Locking instance', () => {
     expect(only(seen, 'released')[0]!.heldMs).to.be.at.least(50);
   });
 
-  // Pending core fix (.tmp/core-bugs-ops.md #1): Locking.acquire emits "stolen" for every takeover.
-  it.skip('takes over an expired lock as "acquired" with stole: true, not as a steal', async () => {
+  it('takes over an expired lock as "acquired" with stole: true, not as a steal', async () => {
     const [crashed, locking] = twoProcesses();
     await crashed.acquireOrThrow('cron', { leaseMs: 200, autoRenew: false });
     await delay(250);

@@ -60,9 +60,12 @@ export class ConditionalDatastoreBackend implements LockBackend {
       const lease = attempt.firstAttempt ? null : await this.#insert(key, attempt);
       return lease ? { acquired: true, lease, stole: false } : { acquired: false };
     }
-    if (judge(stored, readTimeMs, attempt.stealAfterMs) === 'live') return { acquired: false };
+    const verdict = judge(stored, readTimeMs, attempt.stealAfterMs);
+    if (verdict === 'live') return { acquired: false };
     const lease = await this.#steal(key, attempt, stored);
-    return lease ? { acquired: true, lease, stole: true } : { acquired: false };
+    return lease
+      ? { acquired: true, lease, stole: true, overruled: verdict === 'stealable' }
+      : { acquired: false };
   }
 
   async renew(hashedKey: string, lease: Lease, leaseMs: number): Promise<Lease | null> {

@@ -34,7 +34,8 @@ export class TransactionalDatastoreBackend implements LockBackend {
   async tryAcquire(attempt: AcquireAttempt): Promise<AttemptResult> {
     const key = lockKey(this.#kindName, this.#namespace, attempt.key);
     const outcome = await this.#inTransaction(key, async (stored, readTimeMs, transaction) => {
-      if (stored && judge(stored, readTimeMs, attempt.stealAfterMs) === 'live') return undefined;
+      const verdict = stored && judge(stored, readTimeMs, attempt.stealAfterMs);
+      if (verdict === 'live') return undefined;
       const record = newRecord(attempt.identifier, attempt.token, attempt.leaseMs);
       const result = await this.#rpc.commit(
         { upsert: toEntity(key, record), propertyTransforms: STAMP_ACQUIRED_AT },
@@ -43,6 +44,7 @@ export class TransactionalDatastoreBackend implements LockBackend {
       return {
         lease: leaseOf(record, result.version, result.transformResults[0]?.timestampValue),
         stole: stored !== undefined,
+        overruled: verdict === 'stealable',
       };
     });
     return outcome ? { acquired: true, ...outcome } : { acquired: false };

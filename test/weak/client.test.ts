@@ -12,7 +12,7 @@ import { sharedMemcache, uniqueId, watchUnhandledRejections } from './support.js
 
 const kind = LOCK_KINDS.WEAK;
 
-/** The options docs/weak.md recommends for an injected client. */
+/** The options the README recommends for an injected client. */
 const LOCK_CLIENT_OPTIONS = {
   failover: false,
   retries: 0,

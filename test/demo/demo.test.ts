@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { freePort } from '../../emulator/ports.js';
@@ -110,6 +111,19 @@ describe('the demo (npm run demo)', () => {
     expect(run.code).to.equal(2);
     expect(run.stderr).to.include('--kind must be strong, weak or both');
     expect(run.stderr).to.include('Usage: npm run demo');
+  });
+});
+
+describe('docs/demo.md', () => {
+  it('quotes only TypeScript that the demo really runs', () => {
+    const page = readFileSync(`${root}docs/demo.md`, 'utf8');
+    const snippets = [...page.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+    const sources = readdirSync(`${root}demo`)
+      .filter((name) => name.endsWith('.ts'))
+      .map((name) => readFileSync(`${root}demo/${name}`, 'utf8'))
+      .join('\n');
+    expect(snippets).to.have.length.greaterThan(0);
+    for (const snippet of snippets) expect(sources).to.include(snippet);
   });
 });
 

@@ -46,7 +46,7 @@ function panels(result: BenchResult): Panel[] {
       })),
     });
   }
-  const contended = result.contention.filter((run) => run.service === 'firestore' && !run.backoff);
+  const contended = result.contention.filter((run) => run.service === 'firestore' && !run.variant);
   if (contended.length) {
     list.push({
       title: `STRONG contended, ${processes(result)}: acquisitions/s (higher is better)`,

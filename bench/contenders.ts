@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Client as MemjsClient } from 'memjs';
 import { createLocking, LOCK_KINDS, type Locking, type LockKind } from '../src/index.js';
-import { lockKey, newRecord, toEntity } from '../src/backends/datastore/record.js';
+import {
+  lockKey,
+  newRecord,
+  STAMP_ACQUIRED_AT,
+  toEntity,
+} from '../src/backends/datastore/record.js';
 import { DatastoreRpc } from '../src/backends/datastore/rpc.js';
 import { lockKeyFor } from '../src/identifier.js';
 import { countedDatastore, countedMemcache, loadDatastoreLock } from './clients.js';
@@ -13,7 +18,14 @@ export interface Contender {
   cycle(identifier: string): Promise<void>;
 }
 
-export const STRONG_CONTENDERS = ['floor', 'conditional', 'transaction', 'datastore-lock'] as const;
+export const STRONG_CONTENDERS = [
+  'floor',
+  'floor + server timestamp',
+  'floor + timestamp + conditional delete',
+  'conditional',
+  'transaction',
+  'datastore-lock',
+] as const;
 export const WEAK_CONTENDERS = ['memcached floor', 'WEAK'] as const;
 export type StrongContenderName = (typeof STRONG_CONTENDERS)[number];
 export type WeakContenderName = (typeof WEAK_CONTENDERS)[number];
@@ -40,6 +52,30 @@ export function strongContenders(host: string, counter: RequestCounter): Contend
       const token = randomBytes(16).toString('base64url');
       await rpc.commit({ insert: toEntity(key, newRecord(identifier, token, LEASE_MS)) });
       await rpc.commit({ delete: key });
+    },
+    // Diagnostics between the floor and our conditional protocol: the same two commits with what
+    // the protocol adds on the server's side, one piece at a time; what remains is client CPU.
+    'floor + server timestamp': async (identifier) => {
+      const key = lockKey(BENCH_KIND, '', lockKeyFor(identifier));
+      const token = randomBytes(16).toString('base64url');
+      await rpc.commit({
+        insert: toEntity(key, newRecord(identifier, token, LEASE_MS)),
+        propertyTransforms: STAMP_ACQUIRED_AT,
+      });
+      await rpc.commit({ delete: key });
+    },
+    'floor + timestamp + conditional delete': async (identifier) => {
+      const key = lockKey(BENCH_KIND, '', lockKeyFor(identifier));
+      const token = randomBytes(16).toString('base64url');
+      const { version } = await rpc.commit({
+        insert: toEntity(key, newRecord(identifier, token, LEASE_MS)),
+        propertyTransforms: STAMP_ACQUIRED_AT,
+      });
+      await rpc.commit({
+        delete: key,
+        baseVersion: String(version),
+        conflictResolutionStrategy: 'FAIL',
+      });
     },
     conditional: lockingCycle(ours('conditional')),
     transaction: lockingCycle(ours('transaction')),

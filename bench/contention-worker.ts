@@ -21,6 +21,8 @@ export interface ContentionJob {
   /** Pause after a release before the contender asks again (work done outside the lock). */
   readonly thinkMs: number;
   readonly backoff?: BackoffOptions;
+  /** One `Locking` per contender instead of one per process: no local queue between them. */
+  readonly lockingPerContender?: boolean;
 }
 
 export interface ContentionGo {
@@ -57,6 +59,7 @@ type Take = (
   identifier: string,
   signal: AbortSignal,
   stopAt: number,
+  contender: number,
 ) => Promise<(() => Promise<unknown>) | null>;
 
 function taker(job: ContentionJob, counter: RequestCounter, failures: { count: number }): Take {
@@ -91,23 +94,35 @@ function taker(job: ContentionJob, counter: RequestCounter, failures: { count: n
       return null;
     };
   }
-  let locking: Locking;
+  let makeLocking: () => Locking;
   let kind: 'strong' | 'weak' = LOCK_KINDS.STRONG;
   if (job.contender === 'WEAK') {
-    locking = weakLocking(countedMemcache(job.address, counter));
+    const client = countedMemcache(job.address, counter);
+    makeLocking = () => weakLocking(client);
     kind = LOCK_KINDS.WEAK;
   } else {
     process.env.DATASTORE_EMULATOR_HOST = job.address;
-    locking = createLocking({
-      datastore: countedDatastore(job.address, counter),
-      protocol: job.contender,
-      kindName: BENCH_KIND,
-      ...(job.backoff ? { backoff: job.backoff } : {}),
-    });
+    const datastore = countedDatastore(job.address, counter);
+    const protocol = job.contender;
+    makeLocking = () =>
+      createLocking({
+        datastore,
+        protocol,
+        kindName: BENCH_KIND,
+        ...(job.backoff ? { backoff: job.backoff } : {}),
+      });
   }
-  return async (identifier, signal) => {
+  // One instance per process (its local queue in play), or one per contender (each polls alone).
+  const shared = makeLocking();
+  const lockings = new Map<number, Locking>();
+  const lockingOf = (contender: number): Locking => {
+    if (!job.lockingPerContender) return shared;
+    if (!lockings.has(contender)) lockings.set(contender, makeLocking());
+    return lockings.get(contender)!;
+  };
+  return async (identifier, signal, _stopAt, contender) => {
     try {
-      const held = await locking.acquireOrThrow(identifier, { kind, signal });
+      const held = await lockingOf(contender).acquireOrThrow(identifier, { kind, signal });
       return () => held.release();
     } catch (error) {
       if (signal.aborted) return null;
@@ -128,6 +143,7 @@ async function contend(
     `${job.identifier}:warm:${job.processIndex}`,
     new AbortController().signal,
     sharedNowMs() + 10_000,
+    0,
   );
   await warm?.();
   tell({ type: 'ready' });
@@ -151,7 +167,7 @@ async function contend(
   const contender = async (index: number): Promise<void> => {
     while (sharedNowMs() < stopAt) {
       const askedAt = sharedNowMs();
-      const release = await take(job.identifier, stop.signal, stopAt);
+      const release = await take(job.identifier, stop.signal, stopAt, index);
       if (!release) return;
       // Recorded at once, so a holding still open when the worker is cut off still counts.
       const holding = {

@@ -17,10 +17,18 @@ export interface ContentionSetup {
   readonly windowMs: number;
 }
 
+/** A change to our defaults, measured as an experiment next to them. */
+export interface ContentionVariant {
+  /** Shown after the contender's name. */
+  readonly label: string;
+  readonly backoff?: BackoffOptions;
+  readonly lockingPerContender?: boolean;
+}
+
 export interface ContentionRun {
   readonly name: string;
   readonly service: string;
-  readonly backoff?: BackoffOptions;
+  readonly variant?: ContentionVariant;
   /** Sum of the windows of every round. */
   readonly windowMs: number;
   readonly rounds: number;
@@ -67,7 +75,7 @@ export async function runContentionRound(
   address: string,
   identifier: string,
   setup: ContentionSetup,
-  backoff?: BackoffOptions,
+  variant?: ContentionVariant,
 ): Promise<ContentionRound> {
   const workers = Array.from({ length: setup.processes }, (_, processIndex) =>
     startWorker<ContentionWorkerResult>('./contention-worker.ts', {
@@ -78,7 +86,8 @@ export async function runContentionRound(
       contenders: setup.contendersPerProcess,
       holdMs: setup.holdMs,
       thinkMs: setup.thinkMs,
-      ...(backoff ? { backoff } : {}),
+      ...(variant?.backoff ? { backoff: variant.backoff } : {}),
+      ...(variant?.lockingPerContender ? { lockingPerContender: true } : {}),
     } satisfies ContentionJob),
   );
   try {
@@ -136,7 +145,7 @@ export function combineRounds(
   name: string,
   service: string,
   rounds: readonly ContentionRound[],
-  backoff?: BackoffOptions,
+  variant?: ContentionVariant,
 ): ContentionRun {
   const windowMs = rounds.reduce((total, round) => total + round.windowMs, 0);
   const acquisitions = rounds.reduce((total, round) => total + round.acquisitions, 0);
@@ -145,7 +154,7 @@ export function combineRounds(
   return {
     name,
     service,
-    ...(backoff ? { backoff } : {}),
+    ...(variant ? { variant } : {}),
     windowMs,
     rounds: rounds.length,
     acquisitions,

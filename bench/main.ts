@@ -11,6 +11,7 @@ import {
   type ContentionRound,
   type ContentionRun,
   type ContentionSetup,
+  type ContentionVariant,
 } from './contention.js';
 import type { ContendedName } from './contention-worker.js';
 import { formatReport } from './report.js';
@@ -18,6 +19,13 @@ import type { BenchResult } from './result.js';
 import { runScale } from './scale.js';
 import { judgeTargets } from './targets.js';
 import { runUncontended, type UncontendedResult } from './uncontended.js';
+
+interface ContentionEntry {
+  readonly service: string;
+  readonly address: string;
+  readonly name: ContendedName;
+  readonly variant?: ContentionVariant;
+}
 
 const launchedAt = performance.now();
 const progress = (message: string): void =>
@@ -46,7 +54,7 @@ function plan(quick: boolean) {
           leaseMs: 3000,
           holdMs: 1500,
           heapHeld: 2000,
-          heapHeldEmulator: 200,
+          heapHeldEmulator: 0,
           overheadMs: 300,
         },
       }
@@ -70,7 +78,7 @@ function plan(quick: boolean) {
           leaseMs: 6000,
           holdMs: 10_000,
           heapHeld: 10_000,
-          heapHeldEmulator: 10_000,
+          heapHeldEmulator: 2_000,
           overheadMs: 2000,
         },
       };
@@ -108,26 +116,49 @@ async function measure(args: BenchArgs, services: LocalServices, runId: string, 
 
   // Rounds of every contender take turns (order rotated per round), so a noisy minute on this
   // shared machine does not land on one contender only.
-  const contenders: [string, string, ContendedName][] = [
-    ...datastoreServices.flatMap(([service, host]) =>
-      sizes.strongContended.map((name): [string, string, ContendedName] => [service, host, name]),
+  // Experiments on the Firestore emulator (full runs only): our defaults against alternatives
+  // a user can choose (one Locking per caller) or a core change would make (shorter backoff).
+  const experiments: ContentionVariant[] = args.quick
+    ? []
+    : [
+        { label: 'a Locking per contender', lockingPerContender: true },
+        { label: 'backoff 5/50 ms', backoff: { initialMs: 5, maxMs: 50 } },
+      ];
+  const entries: ContentionEntry[] = [
+    ...datastoreServices.flatMap(([service, address]) =>
+      sizes.strongContended.map((name): ContentionEntry => ({ service, address, name })),
     ),
-    ['memcached', services.memcacheServers!, 'WEAK'],
+    ...experiments.map((variant): ContentionEntry => ({
+      service: 'firestore',
+      address: services.firestoreHost!,
+      name: 'conditional',
+      variant,
+    })),
+    { service: 'memcached', address: services.memcacheServers!, name: 'WEAK' },
   ];
-  const rounds = new Map<string, ContentionRound[]>();
+  // Rounds of every entry take turns (order rotated per round), so a noisy minute on this shared
+  // machine does not land on one contender only.
+  const rounds = new Map<ContentionEntry, ContentionRound[]>();
   const setup: ContentionSetup = sizes.contention;
   for (let round = 0; round < sizes.rounds; round += 1) {
-    for (let turn = 0; turn < contenders.length; turn += 1) {
-      const [service, address, name] = contenders[(round + turn) % contenders.length]!;
-      progress(`contention round ${round + 1}/${sizes.rounds}: ${name} on ${service}`);
-      const identifier = `${runId}:contended:${service}:${name}:${round}`;
-      const result = await runContentionRound(name, address, identifier, setup);
-      const key = `${service}\u0000${name}`;
-      rounds.set(key, [...(rounds.get(key) ?? []), result]);
+    for (let turn = 0; turn < entries.length; turn += 1) {
+      const index = (round + turn) % entries.length;
+      const entry = entries[index]!;
+      const label = `${entry.name}${entry.variant ? ` (${entry.variant.label})` : ''} on ${entry.service}`;
+      progress(`contention round ${round + 1}/${sizes.rounds}: ${label}`);
+      const identifier = `${runId}:contended:${index}:${round}`;
+      const result = await runContentionRound(
+        entry.name,
+        entry.address,
+        identifier,
+        setup,
+        entry.variant,
+      );
+      rounds.set(entry, [...(rounds.get(entry) ?? []), result]);
     }
   }
-  const contention: ContentionRun[] = contenders.map(([service, , name]) =>
-    combineRounds(name, service, rounds.get(`${service}\u0000${name}`)!),
+  const contention: ContentionRun[] = entries.map((entry) =>
+    combineRounds(entry.name, entry.service, rounds.get(entry)!, entry.variant),
   );
 
   progress('scale: many identifiers, heap per lock, library CPU');

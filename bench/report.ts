@@ -56,7 +56,7 @@ function contentionTable(runs: readonly ContentionRun[]): string {
       'overlap',
     ],
     runs.map((run) => [
-      run.name + (run.backoff ? ` backoff ${run.backoff.initialMs}/${run.backoff.maxMs}` : ''),
+      run.name + (run.variant ? ` (${run.variant.label})` : ''),
       run.service,
       ms(run.acquisitionsPerSecond, 1),
       ms(run.handoffGapMs.median, 1),

@@ -93,7 +93,9 @@ async function heap(job: Extract<ScaleJob, { mode: 'heap' }>): Promise<HeapResul
   gc();
   const before = process.memoryUsage().heapUsed;
   const held: Lock[] = [];
-  const batch = 200;
+  // Small batches: the Firestore emulator slows down as thousands of records pile up, and a burst
+  // of hundreds of commits then outlasts the 10 s RPC deadline.
+  const batch = 50;
   for (let i = 0; i < job.held; i += batch) {
     const count = Math.min(batch, job.held - i);
     held.push(

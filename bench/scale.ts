@@ -50,7 +50,9 @@ async function heapRow(backend: string, job: ScaleJob & { mode: 'heap' }): Promi
     return { backend, ...result! };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { backend, held: job.held, bytesPerLock: NaN, error: message.split('\n')[0]! };
+    // The first line, cut: the worker's message carries the whole remote stack.
+    const reason = message.replace(/^bench worker \S+ failed: /, '').split('\n')[0]!;
+    return { backend, held: job.held, bytesPerLock: NaN, error: reason.slice(0, 160) };
   }
 }
 

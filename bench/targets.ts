@@ -14,7 +14,7 @@ function run(
   service: string,
   name: string,
 ): ContentionRun | undefined {
-  return runs.find((r) => r.service === service && r.name === name && !r.backoff);
+  return runs.find((r) => r.service === service && r.name === name && !r.variant);
 }
 
 /** Issue 6's targets, judged on the Firestore emulator in Datastore mode (what production runs). */

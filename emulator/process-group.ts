@@ -17,16 +17,30 @@ export function startGroup(command: string, args: string[], logFile: string): Se
   const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
+  const reaper = startReaper(child);
   const service: ServiceProcess = {
     child,
     logFile,
     async stop() {
       running.delete(service);
       await killGroup(child);
+      reaper?.kill('SIGKILL');
     },
   };
   running.add(service);
   return service;
+}
+
+/**
+ * Exit hooks cannot run when this process is killed with SIGKILL. A tiny detached shell watches
+ * this process and kills the service's group once it is gone, so nothing outlives us.
+ */
+function startReaper(child: ChildProcess): ChildProcess | undefined {
+  if (child.pid === undefined) return undefined;
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -9 -${child.pid} 2>/dev/null`;
+  const reaper = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+  reaper.unref();
+  return reaper;
 }
 
 /** SIGTERM to the whole group, SIGKILL after 5 s; resolves when the leader has exited. */
@@ -57,6 +71,7 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 /** Synchronously kills every group still running: for `exit` handlers. */
 export function killAllNow(): void {
+  // The reapers see this process go and exit by themselves within a second.
   for (const service of running) signalGroup(service.child, 'SIGKILL');
   running.clear();
 }

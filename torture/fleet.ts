@@ -26,6 +26,8 @@ export interface FleetLog {
   readonly sections: Section[];
   readonly errors: ErrorMessage[];
   readonly problems: { rule: string; detail: string }[];
+  /** Per-process error of `timeOrigin + now()` against the wall clock (why it is not used). */
+  readonly originOffsetsMs: number[];
   spawned: number;
   kills: number;
   pauses: number;
@@ -40,6 +42,7 @@ export class Fleet {
     sections: [],
     errors: [],
     problems: [],
+    originOffsetsMs: [],
     spawned: 0,
     kills: 0,
     pauses: 0,
@@ -81,12 +84,12 @@ export class Fleet {
         }),
       ),
     };
-    child.stdin!.on('error', () => undefined);
-    child.stdin!.write(
+    child.stdin.on('error', () => undefined);
+    child.stdin.write(
       JSON.stringify({ epoch: this.#epoch, ...(this.#stopped ? { stop: true } : {}) }) + '\n',
     );
-    createInterface({ input: child.stdout! }).on('line', (line) => this.#receive(worker, line));
-    createInterface({ input: child.stderr! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => this.#receive(worker, line));
+    createInterface({ input: child.stderr }).on('line', (line) => {
       if (/MetadataLookupWarning|trace-warnings/.test(line)) return;
       worker.stderrTail.push(line);
       if (worker.stderrTail.length > 20) worker.stderrTail.shift();
@@ -249,6 +252,9 @@ export class Fleet {
         });
         break;
       }
+      case 'ready':
+        this.log.originOffsetsMs.push(message.originOffsetMs);
+        break;
       case 'error':
         this.log.errors.push(message);
         break;

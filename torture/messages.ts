@@ -29,7 +29,12 @@ export type FencedWrite =
 
 /** One line a worker prints on stdout (JSON). Times are on the shared clock (see clock.ts). */
 export type WorkerMessage =
-  | { readonly type: 'ready'; readonly holder: string; readonly pid: number }
+  | {
+      readonly type: 'ready';
+      readonly holder: string;
+      readonly pid: number;
+      readonly originOffsetMs: number;
+    }
   | {
       readonly type: 'begin';
       readonly holder: string;

@@ -46,14 +46,14 @@ export function phases(sizes: TortureSizes, services: TortureServices): PhaseSpe
   const small = faultPlan({ kills: 1, pauses: 1, proxyRounds: 0, restarts: 0 }).concat('drop');
   const transaction = {
     ...common,
-    leaseMs: Math.max(leaseMs, 6000),
-    rpcTimeoutMs: Math.max(rpcTimeoutMs, 4000),
-    waitForMs: 20_000,
+    leaseMs: Math.max(leaseMs, 4000),
+    rpcTimeoutMs: Math.max(rpcTimeoutMs, 3000),
+    waitForMs: 15_000,
     longHoldChance: 0,
   };
-  const txSeconds = Math.max(20, Math.round(sizes.seconds * 0.8));
+  const txSeconds = Math.max(15, Math.round(sizes.seconds * 0.7));
   const txWorkers = Math.max(2, Math.ceil(sizes.workers / 2));
-  const skewSeconds = sizes.ci ? 10 : 20;
+  const skewSeconds = sizes.ci ? 8 : 20;
   const minutes3 = 3 * 60_000;
   return [
     {

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Datastore } from '@google-cloud/datastore';
 import { createLocking, LOCK_KINDS, LockLostError, type Lock } from '../src/index.js';
-import { sharedNowMs } from './clock.js';
+import { originOffsetMs, sharedNowMs } from './clock.js';
 import { FencedResource } from './fenced-resource.js';
 import type { ControlNotice, FencedWrite, WorkerConfig, WorkerMessage } from './messages.js';
 
@@ -31,7 +31,10 @@ process.on('uncaughtException', (error) => {
 
 let epoch = 0;
 let stopped = false;
-createInterface({ input: process.stdin }).on('line', (line) => {
+const control = createInterface({ input: process.stdin });
+// The parent is gone (its stdin pipe closed): finish like a stop.
+control.on('close', () => (stopped = true));
+control.on('line', (line) => {
   const notice = JSON.parse(line) as ControlNotice;
   epoch = notice.epoch ?? epoch;
   stopped ||= notice.stop === true;
@@ -69,7 +72,7 @@ if (process.env.TORTURE_DEBUG) {
           at: sharedNowMs(),
           token:
             fencingToken === undefined || fencingToken === null ? undefined : String(fencingToken),
-          error: error === undefined ? undefined : String(error).slice(0, 200),
+          error: error instanceof Error ? error.message.slice(0, 200) : undefined,
         }) + '\n',
       );
     });
@@ -94,7 +97,7 @@ function causeCode(error: unknown): string | null {
   let cause: unknown = (error as { cause?: unknown }).cause;
   if (cause instanceof AggregateError) cause = cause.errors[0];
   const code = (cause as { code?: unknown } | undefined)?.code;
-  return code === undefined ? null : String(code);
+  return typeof code === 'string' || typeof code === 'number' ? String(code) : null;
 }
 
 function reportError(op: 'acquire' | 'release', error: unknown): void {
@@ -139,7 +142,7 @@ async function section(held: Lock): Promise<void> {
 // A hang is an acquisition that outlives its own wait plus a few RPC deadlines.
 const acquireLimitMs = config.waitForMs + config.rpcTimeoutMs * 4 + 10_000;
 let sections = 0;
-send({ type: 'ready', holder, pid: process.pid });
+send({ type: 'ready', holder, pid: process.pid, originOffsetMs: originOffsetMs() });
 while (!stopped) {
   let held: Lock | null;
   try {

@@ -31,7 +31,7 @@ function lockingWithSpies() {
 const loneSurrogate = fc
   .tuple(fc.string(), fc.integer({ min: 0xd800, max: 0xdfff }), fc.string())
   .map(([before, unit, after]) => `${before}${String.fromCharCode(unit)}${after}`)
-  .filter((value) => !value.isWellFormed());
+  .filter((value) => !(value as string & { isWellFormed(): boolean }).isWellFormed());
 
 const nonStrings = fc.oneof(
   fc.integer(),
@@ -89,11 +89,12 @@ describe('Hostile identifiers', function () {
         fc.constantFrom(LOCK_KINDS.STRONG, LOCK_KINDS.WEAK),
         async (identifier, kind) => {
           const { locking, strong, weak } = lockingWithSpies();
-          for (const attempt of [
+          const attempts: (() => Promise<unknown>)[] = [
             () => locking.acquire(identifier as string, { kind }),
             () => locking.acquireOrThrow(identifier as string, { kind }),
             () => locking.withLock(identifier as string, { kind }, () => 'ran'),
-          ]) {
+          ];
+          for (const attempt of attempts) {
             const { error } = await settlesWithin(2000, Promise.resolve().then(attempt));
             expect(error).to.be.instanceOf(TypeError);
             expect((error as Error).message).to.match(/identifier/);

@@ -101,7 +101,7 @@ describe('Hostile options', function () {
           const aborted = options.signal instanceof AbortSignal && options.signal.aborted;
           if (aborted && !(error instanceof TypeError || error instanceof RangeError)) {
             // An already-aborted signal rejects with its own reason, before any backend call.
-            expect(error).to.equal(options.signal!.reason);
+            expect(error).to.equal((options.signal as AbortSignal).reason);
           } else {
             expectNamedOptionError(error, [...Object.keys(options), ...LOCK_OPTION_NAMES]);
           }
@@ -132,9 +132,7 @@ describe('Hostile options', function () {
         const strong = new SpyBackend();
         let locking;
         try {
-          locking = createLocking({ ...options, backend: { strong } } as Parameters<
-            typeof createLocking
-          >[0]);
+          locking = createLocking({ ...options, backend: { strong } });
         } catch (error) {
           expectNamedOptionError(error, [
             ...Object.keys(options),

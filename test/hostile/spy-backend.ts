@@ -44,7 +44,9 @@ export class SpyBackend implements LockBackend {
     if (!/^[0-9a-f]{64}$/.test(key)) this.bad.push(`key ${key}`);
     if (
       identifier !== undefined &&
-      (typeof identifier !== 'string' || identifier.length === 0 || !identifier.isWellFormed())
+      (typeof identifier !== 'string' ||
+        identifier.length === 0 ||
+        !(identifier as string & { isWellFormed(): boolean }).isWellFormed())
     ) {
       this.bad.push(`identifier ${JSON.stringify(identifier)}`);
     }

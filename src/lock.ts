@@ -102,8 +102,15 @@ export class Lock implements AsyncDisposable {
     return this.#abort.signal;
   }
 
-  /** True until the lock is released or lost. */
+  /**
+   * True until the lock is released or lost. Checked against the clock when read: a process that
+   * was paused or starved of CPU may run before its lease timer does, and must not believe a
+   * lease that has run out (reading `held` then aborts `signal` at once).
+   */
   get held(): boolean {
+    if (this.#state === 'held' && performance.now() >= this.#confirmedAt + this.#init.leaseMs) {
+      this.#lose(`its lease of ${this.#init.leaseMs} ms ran out without a confirmed renewal`);
+    }
     return this.#state === 'held';
   }
 

@@ -69,7 +69,22 @@ export class ConditionalDatastoreBackend implements LockBackend {
   }
 
   async renew(hashedKey: string, lease: Lease, leaseMs: number): Promise<Lease | null> {
-    const key = this.key(hashedKey);
+    return this.#renew(this.key(hashedKey), lease, leaseMs, true);
+  }
+
+  /**
+   * The caller counts a renewed lease from the moment it called `renew`. A write whose answer was
+   * lost may have been overtaken by an *earlier* renewal of ours that sat in the network and
+   * applied late: its lease started before that moment. So when settling finds our record at a
+   * version we did not expect, we do not take it as renewed; we renew once more from it, and only
+   * a write sent now confirms the lease.
+   */
+  async #renew(
+    key: Key,
+    lease: Lease,
+    leaseMs: number,
+    settleOnce: boolean,
+  ): Promise<Lease | null> {
     const state = lease.state as DatastoreLeaseState;
     const record = renewedRecord(state.record, leaseMs);
     try {
@@ -85,8 +100,12 @@ export class ConditionalDatastoreBackend implements LockBackend {
       const stored = await this.#settle(key, lease.token, error);
       if (!stored) return null;
       // Still ours but unchanged: the renewal did not apply; let the caller retry it.
-      if (stored.version === state.version) throw unsettled('renewal', error);
-      return { ...lease, state: { version: stored.version, record: stored.record } };
+      if (stored.version === state.version || !settleOnce) throw unsettled('renewal', error);
+      const current: Lease = {
+        ...lease,
+        state: { version: stored.version, record: stored.record },
+      };
+      return this.#renew(key, current, leaseMs, false);
     }
   }
 

@@ -135,6 +135,9 @@ async function section(held: Lock): Promise<void> {
       : { outcome: 'skipped' };
   // Overdue lease timers of a resumed (SIGCONT) process fire in this turn of the loop.
   await delay(0);
+  // Reading `held` also checks the lease against the clock, for a process starved of CPU whose
+  // lease timer has not run yet.
+  if (!held.held && lostAt === null) lostAt = sharedNowMs();
   const end = sharedNowMs();
   send({ type: 'end', holder, token, begin, end, lost: lostAt !== null, lostAt, write });
 }

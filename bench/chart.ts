@@ -13,8 +13,8 @@ interface Panel {
   readonly bars: readonly Bar[];
 }
 
-const WIDTH = 820;
-const LABEL_WIDTH = 150;
+const WIDTH = 860;
+const LABEL_WIDTH = 250;
 const BAR_HEIGHT = 18;
 const BAR_GAP = 6;
 const TITLE_HEIGHT = 28;
@@ -86,7 +86,7 @@ function panels(result: BenchResult): Panel[] {
 export function renderChart(result: BenchResult): string {
   const parts: string[] = [];
   let y = 44;
-  const plotWidth = WIDTH - LABEL_WIDTH - 260;
+  const plotWidth = WIDTH - LABEL_WIDTH - 220;
   for (const panel of panels(result)) {
     parts.push(`<text x="12" y="${y + 16}" class="title">${escape(panel.title)}</text>`);
     y += TITLE_HEIGHT;

@@ -67,6 +67,8 @@ export function serveJob<J, R>(
   const tell = (message: WorkerMessage<R>): void => {
     process.send?.(message);
   };
+  // The parent is gone (it crashed or was interrupted): nobody will read a result.
+  process.once('disconnect', () => process.exit(1));
   process.once('message', (job: J) => {
     work(job, tell).then(
       (result) =>

@@ -166,7 +166,11 @@ export function formatReport(result: BenchResult): string {
       ],
     ),
   );
-  out.push('', 'Targets (issue 6), judged on the Firestore emulator in Datastore mode');
+  out.push(
+    '',
+    'Targets (issue 6), judged on the Firestore emulator in Datastore mode' +
+      (result.quick ? ' (quick run: too few repetitions to judge; run without --quick)' : ''),
+  );
   for (const verdict of result.targets) {
     const mark = verdict.met === null ? 'NOT MEASURED' : verdict.met ? 'MET' : 'MISSED';
     out.push(`- [${mark}] ${verdict.target}: ${verdict.figure}.`, `  ${verdict.why}`);

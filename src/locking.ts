@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Datastore } from '@google-cloud/datastore';
 import type { Client as MemjsClient } from 'memjs';
@@ -81,7 +81,7 @@ export class Locking {
         const result = await backend.tryAcquire({
           key,
           identifier,
-          token: randomBytes(16).toString('base64url'),
+          token: randomUUID(),
           leaseMs: opts.leaseMs,
           stealAfterMs: opts.stealAfterMs,
           firstAttempt: attempts === 1,

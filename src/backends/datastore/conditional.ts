@@ -7,6 +7,7 @@ import {
   newRecord,
   renewedRecord,
   STAMP_ACQUIRED_AT,
+  takeoverRecord,
   toEntity,
   type LockRecord,
   type StoredRecord,
@@ -136,11 +137,8 @@ export class ConditionalDatastoreBackend implements LockBackend {
   async #insert(key: Key, attempt: AcquireAttempt): Promise<Lease | null> {
     const record = newRecord(attempt.identifier, attempt.token, attempt.leaseMs);
     try {
-      const result = await this.rpc.commit({
-        insert: toEntity(key, record),
-        propertyTransforms: STAMP_ACQUIRED_AT,
-      });
-      return leaseOf(record, result.version, result.transformResults[0]?.timestampValue);
+      const result = await this.rpc.commit({ insert: toEntity(key, record) });
+      return leaseOf(record, result.version);
     } catch (error) {
       if (grpcCode(error) === GRPC.ALREADY_EXISTS) return null;
       if (!isUnknownOutcome(error)) throw error;
@@ -151,7 +149,7 @@ export class ConditionalDatastoreBackend implements LockBackend {
 
   /** Takes over `stored`, conditioned on the version just read: of two stealers one wins. */
   async #steal(key: Key, attempt: AcquireAttempt, stored: StoredRecord): Promise<Lease | null> {
-    const record = newRecord(attempt.identifier, attempt.token, attempt.leaseMs);
+    const record = takeoverRecord(attempt.identifier, attempt.token, attempt.leaseMs);
     try {
       const result = await this.rpc.commit({
         update: toEntity(key, record),

@@ -15,6 +15,7 @@ export interface Value {
   stringValue?: string;
   integerValue?: string | number;
   timestampValue?: Timestamp;
+  booleanValue?: boolean;
   excludeFromIndexes?: boolean;
 }
 
@@ -32,6 +33,7 @@ export interface EntityResult {
   entity?: Entity | null;
   version?: string | number | { toString(): string } | null;
   updateTime?: Timestamp | null;
+  createTime?: Timestamp | null;
 }
 
 export interface Mutation {

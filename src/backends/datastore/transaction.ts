@@ -5,7 +5,7 @@ import {
   fromEntityResult,
   judge,
   lockKey,
-  newRecord,
+  takeoverRecord,
   renewedRecord,
   STAMP_ACQUIRED_AT,
   toEntity,
@@ -36,7 +36,8 @@ export class TransactionalDatastoreBackend implements LockBackend {
     const outcome = await this.#inTransaction(key, async (stored, readTimeMs, transaction) => {
       const verdict = stored && judge(stored, readTimeMs, attempt.stealAfterMs);
       if (verdict === 'live') return undefined;
-      const record = newRecord(attempt.identifier, attempt.token, attempt.leaseMs);
+      // An upsert may land on an old record, whose createTime is not this acquisition's.
+      const record = takeoverRecord(attempt.identifier, attempt.token, attempt.leaseMs);
       const result = await this.#rpc.commit(
         { upsert: toEntity(key, record), propertyTransforms: STAMP_ACQUIRED_AT },
         transaction,

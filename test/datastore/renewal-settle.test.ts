@@ -53,11 +53,11 @@ describe('STRONG renewal whose answer was lost (Firestore emulator)', () => {
     }
     expect(renewed).to.not.equal(null);
     expect(commit.callCount, 'a fresh renewal was written after settling').to.equal(2);
-    const version = (renewed!.state as DatastoreLeaseState).version;
+    const version = (renewed.state as DatastoreLeaseState).version;
     expect(version > late.version, 'the lease stands on a write sent after renew() began').to.equal(
       true,
     );
-    expect(await backend.release(hashed, renewed!)).to.equal(true);
+    expect(await backend.release(hashed, renewed)).to.equal(true);
   });
 
   it('reports a lease that has run out through `held` even before its timer fires', async () => {

@@ -12,6 +12,8 @@ interface Waiter {
  */
 export class LocalQueue {
   readonly #queues = new Map<string, Waiter[]>();
+  /** Consecutive local handoffs per key, since the key was last free in this process. */
+  readonly #streaks = new Map<string, number>();
 
   /**
    * Resolves a `leave` function once this caller is first in line for `key`, `null` if
@@ -72,6 +74,11 @@ export class LocalQueue {
     return this.#queues.has(key);
   }
 
+  /** How many local handoffs in a row admitted the caller now first in line for `key` (0: none). */
+  handoffs(key: string): number {
+    return this.#streaks.get(key) ?? 0;
+  }
+
   /** Number of callers waiting behind the first, per key: for tests and telemetry. */
   waiting(key: string): number {
     return this.#queues.get(key)?.length ?? 0;
@@ -84,8 +91,13 @@ export class LocalQueue {
       left = true;
       const queue = this.#queues.get(key);
       const next = queue?.shift();
-      if (next) next.admit(this.#leaveFor(key));
-      else this.#queues.delete(key);
+      if (next) {
+        this.#streaks.set(key, this.handoffs(key) + 1);
+        next.admit(this.#leaveFor(key));
+      } else {
+        this.#queues.delete(key);
+        this.#streaks.delete(key);
+      }
     };
   }
 }

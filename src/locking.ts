@@ -20,6 +20,9 @@ import { createMemcacheBackend } from './backends/memcache/index.js';
 
 export type { LockingOptions } from './locking-options.js';
 
+/** Local handoffs in a row after which the next local waiter yields one poll delay. */
+export const LOCAL_HANDOFFS_BEFORE_YIELD = 8;
+
 /** An identifier, or a function of the wrapped function's arguments that returns one. */
 export type IdentifierSource<A extends unknown[]> = string | ((...args: A) => string);
 
@@ -75,6 +78,14 @@ export class Locking {
         opts.stealAfterMs === undefined
           ? await this.#queue.enter(queueKey, { wait: opts.wait, deadline, signal: opts.signal })
           : () => undefined;
+      const streak = this.#queue.handoffs(queueKey);
+      if (leave && streak > 0 && streak % LOCAL_HANDOFFS_BEFORE_YIELD === 0) {
+        // Other processes only find the lock free between two local holders. Every Nth local
+        // handoff waits one ordinary poll delay, so a process polling elsewhere gets its turn
+        // instead of starving while this one always has a local waiter.
+        const delayMs = backoffDelayMs(Number.MAX_SAFE_INTEGER, this.#config.backoff);
+        await sleep(Math.min(delayMs, Math.max(0, deadline - performance.now())), opts.signal);
+      }
       while (leave) {
         attempts += 1;
         const writtenAt = performance.now();

@@ -147,4 +147,25 @@ describe('the lock life cycle', () => {
     await held.release();
     expect(events).to.deep.equal(['acquired:1', 'contended', 'bailed', 'released:true']);
   });
+
+  it('does not starve another process while this one always has a local waiter', async () => {
+    const shared = new MemoryBackend();
+    const busy = createLocking({ backend: { strong: shared } });
+    const other = createLocking({ backend: { strong: shared } });
+    let running = true;
+    const loop = async (): Promise<void> => {
+      while (running) {
+        await busy.withLock('fair', () => new Promise((resolve) => setTimeout(resolve, 5)));
+      }
+    };
+    const loops = [loop(), loop()];
+    try {
+      const held = await other.acquire('fair', { waitForMs: 5000 });
+      expect(held, 'the other process got its turn').to.not.equal(null);
+      await held!.release();
+    } finally {
+      running = false;
+      await Promise.all(loops);
+    }
+  });
 });

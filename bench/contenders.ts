@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client as MemjsClient } from 'memjs';
 import { createLocking, LOCK_KINDS, type Locking, type LockKind } from '../src/index.js';
-import {
-  lockKey,
-  newRecord,
-  STAMP_ACQUIRED_AT,
-  toEntity,
-} from '../src/backends/datastore/record.js';
+import { lockKey, newRecord, toEntity } from '../src/backends/datastore/record.js';
 import { DatastoreRpc } from '../src/backends/datastore/rpc.js';
 import { lockKeyFor } from '../src/identifier.js';
 import { countedDatastore, countedMemcache, loadDatastoreLock } from './clients.js';
@@ -20,8 +15,7 @@ export interface Contender {
 
 export const STRONG_CONTENDERS = [
   'floor',
-  'floor + server timestamp',
-  'floor + timestamp + conditional delete',
+  'floor + conditional delete',
   'conditional',
   'transaction',
   'datastore-lock',
@@ -53,23 +47,14 @@ export function strongContenders(host: string, counter: RequestCounter): Contend
       await rpc.commit({ insert: toEntity(key, newRecord(identifier, token, LEASE_MS)) });
       await rpc.commit({ delete: key });
     },
-    // Diagnostics between the floor and our conditional protocol: the same two commits with what
-    // the protocol adds on the server's side, one piece at a time; what remains is client CPU.
-    'floor + server timestamp': async (identifier) => {
-      const key = lockKey(BENCH_KIND, '', lockKeyFor(identifier));
-      const token = randomBytes(16).toString('base64url');
-      await rpc.commit({
-        insert: toEntity(key, newRecord(identifier, token, LEASE_MS)),
-        propertyTransforms: STAMP_ACQUIRED_AT,
-      });
-      await rpc.commit({ delete: key });
-    },
-    'floor + timestamp + conditional delete': async (identifier) => {
+    // Diagnostic between the floor and our conditional protocol: the same two commits with what
+    // the protocol adds on the server's side (the release's baseVersion + FAIL condition, which
+    // keeps a release from deleting someone else's lock); what remains is client CPU.
+    'floor + conditional delete': async (identifier) => {
       const key = lockKey(BENCH_KIND, '', lockKeyFor(identifier));
       const token = randomBytes(16).toString('base64url');
       const { version } = await rpc.commit({
         insert: toEntity(key, newRecord(identifier, token, LEASE_MS)),
-        propertyTransforms: STAMP_ACQUIRED_AT,
       });
       await rpc.commit({
         delete: key,

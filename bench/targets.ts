@@ -29,8 +29,8 @@ export function judgeTargets(result: Omit<BenchResult, 'targets' | 'durationMs'>
       figure: `${fixed(conditional.ratioToFloor)}x (median ${fixed(conditional.cycle.median)} ms vs floor ${fixed(floor.cycle.median)} ms; ${fixed(conditional.requestsPerCycle, 1)} vs ${fixed(floor.requestsPerCycle, 1)} RPCs)`,
       met: conditional.ratioToFloor <= 1.15,
       why:
-        "Same RPCs as the floor (one commit each way); the difference is the insert's server-timestamp " +
-        "transform, the conditional delete, and the library's own CPU (see scale: overhead per cycle).",
+        'Same RPCs as the floor (one commit each way); the difference is the conditional delete ' +
+        "(see 'floor + conditional delete') and the library's own CPU (see scale: library CPU).",
     });
   }
   if (conditional && datastoreLock) {

@@ -46,6 +46,9 @@ export async function datastoreFromEnvironment(
       { cause: error },
     );
   }
+  // Against an emulator there is no metadata server to find; without this google-auth-library
+  // probes for one and prints a MetadataLookupWarning on every start.
+  if (env.DATASTORE_EMULATOR_HOST) env.METADATA_SERVER_DETECTION ??= 'none';
   const projectId =
     env.DATASTORE_PROJECT_ID ||
     env.GOOGLE_CLOUD_PROJECT ||

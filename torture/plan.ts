@@ -55,6 +55,20 @@ export function phases(sizes: TortureSizes, services: TortureServices): PhaseSpe
   const txWorkers = Math.max(2, Math.ceil(sizes.workers / 2));
   const skewSeconds = sizes.ci ? 8 : 20;
   const minutes3 = 3 * 60_000;
+  /** Two processes on the legacy emulator (client clocks), the second one's clock `skewMs` ahead. */
+  const legacySkewRun = (name: string, skewMs: number, promisesExclusion: boolean): PhaseSpec => ({
+    ...common,
+    name,
+    backend: 'datastore',
+    protocol: 'conditional',
+    service: services.legacy,
+    resourceHost: services.firestoreHost(),
+    workers: 2,
+    seconds: skewSeconds,
+    faults: [],
+    skewsMs: [0, skewMs],
+    promisesExclusion,
+  });
   return [
     {
       ...common,
@@ -129,32 +143,8 @@ export function phases(sizes: TortureSizes, services: TortureServices): PhaseSpe
       skewsMs: [0, minutes3, -minutes3],
       promisesExclusion: true,
     },
-    {
-      ...common,
-      name: `STRONG skew +${leaseMs / 4} ms, legacy emulator`,
-      backend: 'datastore',
-      protocol: 'conditional',
-      service: services.legacy,
-      resourceHost: services.firestoreHost(),
-      workers: 2,
-      seconds: skewSeconds,
-      faults: [],
-      skewsMs: [0, leaseMs / 4],
-      promisesExclusion: true,
-    },
-    {
-      ...common,
-      name: `DEMO skew +${leaseMs * 2} ms, legacy emulator`,
-      backend: 'datastore',
-      protocol: 'conditional',
-      service: services.legacy,
-      resourceHost: services.firestoreHost(),
-      workers: 2,
-      seconds: skewSeconds,
-      faults: [],
-      skewsMs: [0, leaseMs * 2],
-      // Beyond the documented bound of the client-clock path: overlaps are expected and shown.
-      promisesExclusion: false,
-    },
+    legacySkewRun(`STRONG skew +${leaseMs / 4} ms, legacy emulator`, leaseMs / 4, true),
+    // Beyond the documented bound of the client-clock path: overlaps are expected and shown.
+    legacySkewRun(`DEMO skew +${leaseMs * 2} ms, legacy emulator`, leaseMs * 2, false),
   ];
 }
